@@ -1,0 +1,141 @@
+using SupplyChain.Api.Contracts;
+using SupplyChain.Api.Http;
+using SupplyChain.Db.Stores;
+using SupplyChain.Grains.Common;
+using SupplyChain.Grains.Vouchers;
+
+namespace SupplyChain.Api.Apis;
+
+public static class VouchersApi
+{
+    public static RouteGroupBuilder MapVouchersApi(this RouteGroupBuilder v1)
+    {
+        v1.MapPost("/vouchers", Issue).AllowRoles(Role.Core).RequireIdempotencyKey()
+            .Accepts<IssueVoucherRequest>("application/json").Produces<VoucherDto>(201);
+        v1.MapGet("/vouchers", List).AllowRoles(Role.Core, Role.Supplier, Role.Funder, Role.Sponsor).Produces<VoucherPageDto>();
+        v1.MapGet("/vouchers/{id}", Get).Produces<VoucherDto>();
+        v1.MapGet("/vouchers/{id}/tree", GetTree).AllowRoles(Role.Core, Role.Operator, Role.Risk).Produces<VoucherTreeDto>();
+        v1.MapPost("/vouchers/{id}/accept", Accept).AllowRoles(Role.Supplier).RequireIdempotencyKey().Produces<VoucherDto>();
+        v1.MapPost("/vouchers/{id}/reject", Reject).AllowRoles(Role.Supplier).RequireIdempotencyKey().Produces<VoucherDto>();
+        v1.MapPost("/vouchers/{id}/split", Split).AllowRoles(Role.Supplier).RequireIdempotencyKey()
+            .Accepts<SplitRequest>("application/json").Produces<SplitDto>(201);
+        v1.MapPost("/vouchers/{id}/transfer", Transfer).AllowRoles(Role.Supplier).RequireIdempotencyKey()
+            .Accepts<TransferRequest>("application/json").Produces<TransferDto>(201);
+        v1.MapPost("/vouchers/{id}/discount", Discount).AllowRoles(Role.Supplier).RequireIdempotencyKey()
+            .Accepts<DiscountRequest>("application/json").Produces<DiscountDto>(201);
+        v1.MapPost("/vouchers/{id}/repay", Repay).AllowRoles(Role.Core).RequireIdempotencyKey().Produces<RepayDto>();
+        return v1;
+    }
+
+    private static async Task<ApiResponse> Issue(HttpContext http, IGrainFactory grains)
+    {
+        var (body, problem) = await Body.ReadAsync<IssueVoucherRequest>(http);
+        if (problem is not null) return problem;
+        var v = new Validation();
+        var beneficiaryId = v.Id("beneficiaryId", body!.BeneficiaryId);
+        var amount = v.Amount("amount", body.Amount);
+        var maturity = v.Required("maturityDate", body.MaturityDate);
+        // Orders arrive with order financing; until then no order id can be valid.
+        if (body.OrderId is not null) v.Add("orderId", "is not a known order");
+        if (!v.IsValid) return v.Problem();
+
+        var rootId = Ids.VoucherRoot(http.OperationId());
+        var issued = await grains.GetGrain<IVoucherTreeGrain>(rootId)
+            .Issue(http.Caller(), http.OperationId(), new IssueVoucher(beneficiaryId, amount, maturity, body.OrderId));
+        return issued.IsOk
+            ? ApiResponse.Created($"/v1/vouchers/{rootId}", VoucherDto.From(issued.Value!))
+            : ApiResponse.From(issued.Fault!);
+    }
+
+    private static async Task<ApiResponse> List(HttpContext http, IVoucherIndex index, string? status, int? limit, string? after)
+    {
+        var caller = http.Caller();
+        var v = new Validation();
+        if (status is not null && !Enum.GetValues<VoucherStatus>().Any(s => s.Wire() == status))
+            v.Add("status", "is not a voucher status");
+        if (limit is < 1 or > 200) v.Add("limit", "must be between 1 and 200");
+        if (after is { Length: > 64 }) v.Add("after", "is not a cursor");
+        if (!v.IsValid) return v.Problem();
+        var take = limit ?? 50;
+        var rows = await index.ListAsync(new FragmentQuery(
+            caller.Role == Role.Core ? null : caller.Id, caller.Role == Role.Core ? caller.Id : null, status, after, take));
+        var items = rows.Select(r => new VoucherDto(r.Id, r.RootId, r.ParentId, r.ObligorId, r.HolderId, r.Amount + 0.00m, r.IssueDate,
+            r.MaturityDate, r.Tier, r.Status, r.OrderId)).ToList();
+        return ApiResponse.Ok(new VoucherPageDto(items, items.Count == take ? items[^1].Id : null));
+    }
+
+    private static async Task<ApiResponse> Get(HttpContext http, string id, IGrainFactory grains) =>
+        await OnTree(id, grains, tree => tree.Get(http.Caller(), id), VoucherDto.From);
+
+    private static async Task<ApiResponse> GetTree(HttpContext http, string id, IGrainFactory grains)
+    {
+        if (Ids.RootOf(id) != id) return ApiResponse.NotFound("Voucher");
+        return await OnTree(id, grains, tree => tree.GetTree(http.Caller()),
+            t => new VoucherTreeDto(VoucherDto.From(t.Root), t.Fragments.Select(VoucherDto.From).ToList()));
+    }
+
+    private static Task<ApiResponse> Accept(HttpContext http, string id, IGrainFactory grains) =>
+        OnTree(id, grains, tree => tree.Accept(http.Caller(), http.OperationId(), id), VoucherDto.From);
+
+    private static Task<ApiResponse> Reject(HttpContext http, string id, IGrainFactory grains) =>
+        OnTree(id, grains, tree => tree.Reject(http.Caller(), http.OperationId(), id), VoucherDto.From);
+
+    private static async Task<ApiResponse> Split(HttpContext http, string id, IGrainFactory grains)
+    {
+        var (body, problem) = await Body.ReadAsync<SplitRequest>(http);
+        if (problem is not null) return problem;
+        var v = new Validation();
+        if (body!.Amounts is null) v.Add("amounts", "is required");
+        var amounts = (body.Amounts ?? []).Select((a, i) => v.Amount($"amounts[{i}]", a)).ToList();
+        if (!v.IsValid) return v.Problem();
+        return await OnTree(id, grains, tree => tree.Split(http.Caller(), http.OperationId(), id, amounts),
+            r => new SplitDto(VoucherDto.From(r.Parent), r.Children.Select(VoucherDto.From).ToList()), created: true);
+    }
+
+    private static async Task<ApiResponse> Transfer(HttpContext http, string id, IGrainFactory grains)
+    {
+        var (body, problem) = await Body.ReadAsync<TransferRequest>(http);
+        if (problem is not null) return problem;
+        var v = new Validation();
+        var toId = v.Id("toId", body!.ToId);
+        var amount = v.Amount("amount", body.Amount);
+        if (!v.IsValid) return v.Problem();
+        return await OnTree(id, grains, tree => tree.Transfer(http.Caller(), http.OperationId(), id, toId, amount),
+            r => new TransferDto(VoucherDto.From(r.Parent), VoucherDto.From(r.Transferred), VoucherDto.FromNullable(r.Remainder)), created: true);
+    }
+
+    private static async Task<ApiResponse> Discount(HttpContext http, string id, IGrainFactory grains)
+    {
+        var (body, problem) = await Body.ReadAsync<DiscountRequest>(http);
+        if (problem is not null) return problem;
+        var v = new Validation();
+        var funderId = v.Id("funderId", body!.FunderId);
+        var amount = v.Amount("amount", body.Amount);
+        if (!v.IsValid) return v.Problem();
+        return await OnTree(id, grains, tree => tree.Discount(http.Caller(), http.OperationId(), id, funderId, amount),
+            r => new DiscountDto(VoucherDto.From(r.Parent), VoucherDto.From(r.Financed), VoucherDto.FromNullable(r.Remainder),
+                r.Proceeds.Yuan, r.Charge.Yuan, r.AnnualRate, r.Days), created: true);
+    }
+
+    private static async Task<ApiResponse> Repay(HttpContext http, string id, IGrainFactory grains)
+    {
+        var root = Ids.RootOf(id);
+        if (root is null) return ApiResponse.NotFound("Voucher");
+        if (root != id)
+            return ApiResponse.From(Fault.InvalidState("Repay takes the id of a root voucher; the obligor repays the whole tree."));
+        return await OnTree(id, grains, tree => tree.Repay(http.Caller(), http.OperationId()),
+            r => new RepayDto(VoucherDto.From(r.Root), r.Settled.Select(VoucherDto.From).ToList(),
+                r.Payments.Select(p => new PaymentDto(p.ToId, p.Amount.Yuan)).ToList()));
+    }
+
+    private static async Task<ApiResponse> OnTree<T, TDto>(string id, IGrainFactory grains,
+        Func<IVoucherTreeGrain, Task<Outcome<T>>> call, Func<T, TDto> map, bool created = false)
+    {
+        var root = Ids.RootOf(id);
+        if (root is null) return ApiResponse.NotFound("Voucher");
+        var outcome = await call(grains.GetGrain<IVoucherTreeGrain>(root));
+        if (!outcome.IsOk) return ApiResponse.From(outcome.Fault!);
+        var dto = map(outcome.Value!);
+        return created ? ApiResponse.Created($"/v1/vouchers/{id}", dto) : ApiResponse.Ok(dto);
+    }
+}

@@ -1,0 +1,84 @@
+using System.Text.Json;
+using SupplyChain.Grains.Common;
+
+namespace SupplyChain.Api.Http;
+
+/// <summary>Reads a request body strictly; any failure becomes a 400 problem naming the offending field.</summary>
+public static class Body
+{
+    private const string BufferKey = "supplychain.body";
+
+    public static async Task<byte[]> BufferAsync(HttpContext context)
+    {
+        if (context.Items[BufferKey] is byte[] buffered) return buffered;
+        using var ms = new MemoryStream();
+        await context.Request.Body.CopyToAsync(ms, context.RequestAborted);
+        var bytes = ms.ToArray();
+        context.Items[BufferKey] = bytes;
+        return bytes;
+    }
+
+    public static async Task<(T? Value, ApiResponse? Problem)> ReadAsync<T>(HttpContext context) where T : class
+    {
+        var bytes = await BufferAsync(context);
+        if (bytes.Length == 0) return (null, Invalid("body", "A JSON body is required."));
+        try
+        {
+            var value = JsonSerializer.Deserialize<T>(bytes, Json.Options);
+            return value is null ? (null, Invalid("body", "A JSON object is required.")) : (value, null);
+        }
+        catch (JsonException e)
+        {
+            var field = string.IsNullOrEmpty(e.Path) || e.Path == "$" ? "body" : e.Path.TrimStart('$', '.');
+            return (null, Invalid(field, Describe(e)));
+        }
+    }
+
+    private static string Describe(JsonException e) =>
+        e.Message.Contains("could not be mapped", StringComparison.Ordinal)
+            ? "Unknown property: this request does not accept it."
+            : "Malformed JSON or a value of the wrong type.";
+
+    private static ApiResponse Invalid(string field, string message) =>
+        ApiResponse.Validation(new Dictionary<string, string[]> { [field] = [message] });
+}
+
+/// <summary>Collects field errors for one request; amounts are checked against the rules of money.</summary>
+public sealed class Validation
+{
+    private readonly Dictionary<string, List<string>> _errors = new();
+
+    public bool IsValid => _errors.Count == 0;
+
+    public void Add(string field, string message)
+    {
+        if (!_errors.TryGetValue(field, out var list)) _errors[field] = list = new List<string>();
+        list.Add(message);
+    }
+
+    public Money Amount(string field, decimal? yuan)
+    {
+        if (yuan is null)
+        {
+            Add(field, "is required");
+            return Money.Zero;
+        }
+        if (!Money.TryFromYuan(yuan.Value, out var money, out var error)) Add(field, error!);
+        return money;
+    }
+
+    public string Id(string field, string? value)
+    {
+        if (string.IsNullOrWhiteSpace(value)) Add(field, "is required");
+        else if (value.Length > 64) Add(field, "is too long");
+        return value ?? "";
+    }
+
+    public T Required<T>(string field, T? value) where T : struct
+    {
+        if (value is null) Add(field, "is required");
+        return value ?? default;
+    }
+
+    public ApiResponse Problem() => ApiResponse.Validation(_errors.ToDictionary(e => e.Key, e => e.Value.ToArray()));
+}

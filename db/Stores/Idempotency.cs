@@ -1,0 +1,129 @@
+using Dapper;
+using Npgsql;
+
+namespace SupplyChain.Db.Stores;
+
+public sealed record StoredResponse(int StatusCode, string ContentType, string? Location, byte[] Body);
+
+public enum IdempotencyState
+{
+    /// <summary>This request owns the key now (first time, or a dead request's lease ran out).</summary>
+    Started,
+    /// <summary>A response is stored for the same request: replay it.</summary>
+    Replay,
+    /// <summary>The key was used with a different request.</summary>
+    Mismatch,
+    /// <summary>The first request with this key is still running.</summary>
+    InFlight,
+}
+
+public sealed record IdempotencyBegin(IdempotencyState State, StoredResponse? Response = null);
+
+public interface IIdempotencyStore
+{
+    Task<IdempotencyBegin> BeginAsync(string principalId, string key, byte[] requestHash, DateTimeOffset now, TimeSpan lease);
+
+    Task CompleteAsync(string principalId, string key, StoredResponse response, DateTimeOffset now);
+
+    /// <summary>The request failed without a definite answer: free the key for a retry.</summary>
+    Task AbandonAsync(string principalId, string key);
+}
+
+public sealed class PostgresIdempotencyStore(NpgsqlDataSource dataSource) : IIdempotencyStore
+{
+    public async Task<IdempotencyBegin> BeginAsync(string principalId, string key, byte[] requestHash, DateTimeOffset now, TimeSpan lease)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync();
+        var owned = await connection.ExecuteScalarAsync<bool?>(
+            """
+            INSERT INTO idempotency_records (principal_id, idem_key, request_hash, state, lease_until, created_at)
+            VALUES (@principalId, @key, @requestHash, 'in_flight', @leaseUntil, @now)
+            ON CONFLICT (principal_id, idem_key) DO UPDATE SET lease_until = EXCLUDED.lease_until
+            WHERE idempotency_records.state = 'in_flight'
+              AND idempotency_records.lease_until < @now
+              AND idempotency_records.request_hash = EXCLUDED.request_hash
+            RETURNING true
+            """,
+            new { principalId, key, requestHash, leaseUntil = now + lease, now });
+        if (owned == true) return new IdempotencyBegin(IdempotencyState.Started);
+
+        var row = await connection.QuerySingleAsync<Row>(
+            """
+            SELECT request_hash AS RequestHash, state AS State, status_code AS StatusCode,
+                   content_type AS ContentType, location AS Location, body AS Body
+            FROM idempotency_records WHERE principal_id = @principalId AND idem_key = @key
+            """,
+            new { principalId, key });
+        if (!row.RequestHash.AsSpan().SequenceEqual(requestHash)) return new IdempotencyBegin(IdempotencyState.Mismatch);
+        if (row.State != "done") return new IdempotencyBegin(IdempotencyState.InFlight);
+        return new IdempotencyBegin(IdempotencyState.Replay,
+            new StoredResponse(row.StatusCode!.Value, row.ContentType!, row.Location, row.Body!));
+    }
+
+    public async Task CompleteAsync(string principalId, string key, StoredResponse response, DateTimeOffset now)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync();
+        await connection.ExecuteAsync(
+            """
+            UPDATE idempotency_records
+            SET state = 'done', status_code = @StatusCode, content_type = @ContentType, location = @Location,
+                body = @Body, completed_at = @now
+            WHERE principal_id = @principalId AND idem_key = @key AND state = 'in_flight'
+            """,
+            new { principalId, key, response.StatusCode, response.ContentType, response.Location, response.Body, now });
+    }
+
+    public async Task AbandonAsync(string principalId, string key)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync();
+        await connection.ExecuteAsync(
+            "DELETE FROM idempotency_records WHERE principal_id = @principalId AND idem_key = @key AND state = 'in_flight'",
+            new { principalId, key });
+    }
+
+    private sealed record Row(byte[] RequestHash, string State, int? StatusCode, string? ContentType, string? Location, byte[]? Body);
+}
+
+public sealed class InMemoryIdempotencyStore : IIdempotencyStore
+{
+    private readonly Dictionary<(string, string), Entry> _entries = new();
+
+    public Task<IdempotencyBegin> BeginAsync(string principalId, string key, byte[] requestHash, DateTimeOffset now, TimeSpan lease)
+    {
+        lock (_entries)
+        {
+            if (!_entries.TryGetValue((principalId, key), out var entry)
+                || (entry.Response is null && entry.LeaseUntil < now && entry.Hash.AsSpan().SequenceEqual(requestHash)))
+            {
+                _entries[(principalId, key)] = new Entry(requestHash, now + lease, null);
+                return Task.FromResult(new IdempotencyBegin(IdempotencyState.Started));
+            }
+            if (!entry.Hash.AsSpan().SequenceEqual(requestHash)) return Task.FromResult(new IdempotencyBegin(IdempotencyState.Mismatch));
+            return Task.FromResult(entry.Response is null
+                ? new IdempotencyBegin(IdempotencyState.InFlight)
+                : new IdempotencyBegin(IdempotencyState.Replay, entry.Response));
+        }
+    }
+
+    public Task CompleteAsync(string principalId, string key, StoredResponse response, DateTimeOffset now)
+    {
+        lock (_entries)
+        {
+            if (_entries.TryGetValue((principalId, key), out var entry) && entry.Response is null)
+                _entries[(principalId, key)] = entry with { Response = response };
+        }
+        return Task.CompletedTask;
+    }
+
+    public Task AbandonAsync(string principalId, string key)
+    {
+        lock (_entries)
+        {
+            if (_entries.TryGetValue((principalId, key), out var entry) && entry.Response is null)
+                _entries.Remove((principalId, key));
+        }
+        return Task.CompletedTask;
+    }
+
+    private sealed record Entry(byte[] Hash, DateTimeOffset LeaseUntil, StoredResponse? Response);
+}

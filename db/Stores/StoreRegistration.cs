@@ -1,0 +1,25 @@
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+
+namespace SupplyChain.Db.Stores;
+
+public static class StoreRegistration
+{
+    /// <summary>PostgreSQL stores when a connection string is given, in-memory ones otherwise.</summary>
+    public static IServiceCollection AddPlatformStores(this IServiceCollection services, string? connectionString)
+    {
+        if (connectionString is null)
+        {
+            services.AddSingleton<IApiKeyStore, InMemoryApiKeyStore>();
+            services.AddSingleton<IIdempotencyStore, InMemoryIdempotencyStore>();
+            services.AddSingleton<IVoucherIndex, InMemoryVoucherIndex>();
+            return services;
+        }
+        services.AddSingleton(_ => NpgsqlDataSource.Create(Database.Tune(connectionString)));
+        services.AddSingleton<MigrationRunner>();
+        services.AddSingleton<IApiKeyStore, PostgresApiKeyStore>();
+        services.AddSingleton<IIdempotencyStore, PostgresIdempotencyStore>();
+        services.AddSingleton<IVoucherIndex, PostgresVoucherIndex>();
+        return services;
+    }
+}

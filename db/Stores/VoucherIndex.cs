@@ -1,0 +1,124 @@
+using Dapper;
+using Npgsql;
+
+namespace SupplyChain.Db.Stores;
+
+/// <summary>One fragment as the list endpoint sees it. Amount in yuan.</summary>
+public sealed record IndexedFragment(
+    string Id,
+    string RootId,
+    string? ParentId,
+    string ObligorId,
+    string HolderId,
+    string? SenderId,
+    decimal Amount,
+    DateOnly IssueDate,
+    DateOnly MaturityDate,
+    int Tier,
+    string Status,
+    string? OrderId);
+
+public sealed record FragmentQuery(string? HolderId, string? ObligorId, string? Status, string? After, int Limit);
+
+/// <summary>
+/// Read model for listing fragments by holder or obligor. The voucher tree grain is the source of truth and
+/// rewrites its fragments here after each stored change, fenced by its own version number.
+/// </summary>
+public interface IVoucherIndex
+{
+    Task UpsertAsync(IReadOnlyCollection<IndexedFragment> fragments, long treeVersion);
+
+    Task<IReadOnlyList<IndexedFragment>> ListAsync(FragmentQuery query);
+}
+
+public sealed class PostgresVoucherIndex(NpgsqlDataSource dataSource) : IVoucherIndex
+{
+    public async Task UpsertAsync(IReadOnlyCollection<IndexedFragment> fragments, long treeVersion)
+    {
+        if (fragments.Count == 0) return;
+        await using var connection = await dataSource.OpenConnectionAsync();
+        await connection.ExecuteAsync(
+            """
+            INSERT INTO voucher_fragments AS f
+                (id, root_id, parent_id, obligor_id, holder_id, sender_id, amount, issue_date, maturity_date, tier, status, order_id, tree_version)
+            SELECT u.id, u.root_id, u.parent_id, u.obligor_id, u.holder_id, u.sender_id, u.amount, u.issue_date, u.maturity_date,
+                   u.tier, u.status, u.order_id, @treeVersion
+            FROM unnest(@ids, @roots, @parents, @obligors, @holders, @senders, @amounts, @issueDates, @maturities, @tiers, @statuses, @orders)
+                 AS u(id, root_id, parent_id, obligor_id, holder_id, sender_id, amount, issue_date, maturity_date, tier, status, order_id)
+            ON CONFLICT (id) DO UPDATE SET
+                holder_id = EXCLUDED.holder_id, sender_id = EXCLUDED.sender_id, amount = EXCLUDED.amount,
+                tier = EXCLUDED.tier, status = EXCLUDED.status, tree_version = EXCLUDED.tree_version
+            WHERE f.tree_version < EXCLUDED.tree_version
+            """,
+            new
+            {
+                treeVersion,
+                ids = fragments.Select(f => f.Id).ToArray(),
+                roots = fragments.Select(f => f.RootId).ToArray(),
+                parents = fragments.Select(f => f.ParentId).ToArray(),
+                obligors = fragments.Select(f => f.ObligorId).ToArray(),
+                holders = fragments.Select(f => f.HolderId).ToArray(),
+                senders = fragments.Select(f => f.SenderId).ToArray(),
+                amounts = fragments.Select(f => f.Amount).ToArray(),
+                issueDates = fragments.Select(f => f.IssueDate).ToArray(),
+                maturities = fragments.Select(f => f.MaturityDate).ToArray(),
+                tiers = fragments.Select(f => f.Tier).ToArray(),
+                statuses = fragments.Select(f => f.Status).ToArray(),
+                orders = fragments.Select(f => f.OrderId).ToArray(),
+            });
+    }
+
+    public async Task<IReadOnlyList<IndexedFragment>> ListAsync(FragmentQuery query)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync();
+        var rows = await connection.QueryAsync<IndexedFragment>(
+            $"""
+            SELECT id AS {nameof(IndexedFragment.Id)}, root_id AS {nameof(IndexedFragment.RootId)},
+                   parent_id AS {nameof(IndexedFragment.ParentId)}, obligor_id AS {nameof(IndexedFragment.ObligorId)},
+                   holder_id AS {nameof(IndexedFragment.HolderId)}, sender_id AS {nameof(IndexedFragment.SenderId)},
+                   amount AS {nameof(IndexedFragment.Amount)}, issue_date AS {nameof(IndexedFragment.IssueDate)},
+                   maturity_date AS {nameof(IndexedFragment.MaturityDate)}, tier AS {nameof(IndexedFragment.Tier)},
+                   status AS {nameof(IndexedFragment.Status)}, order_id AS {nameof(IndexedFragment.OrderId)}
+            FROM voucher_fragments
+            WHERE (@HolderId::text IS NULL OR holder_id = @HolderId)
+              AND (@ObligorId::text IS NULL OR obligor_id = @ObligorId)
+              AND (@Status::text IS NULL OR status = @Status)
+              AND (@After::text IS NULL OR id > @After)
+            ORDER BY id
+            LIMIT @Limit
+            """,
+            query);
+        return rows.ToList();
+    }
+}
+
+public sealed class InMemoryVoucherIndex : IVoucherIndex
+{
+    private readonly SortedDictionary<string, (IndexedFragment Fragment, long Version)> _rows = new(StringComparer.Ordinal);
+
+    public Task UpsertAsync(IReadOnlyCollection<IndexedFragment> fragments, long treeVersion)
+    {
+        lock (_rows)
+        {
+            foreach (var f in fragments)
+                if (!_rows.TryGetValue(f.Id, out var existing) || existing.Version < treeVersion)
+                    _rows[f.Id] = (f, treeVersion);
+        }
+        return Task.CompletedTask;
+    }
+
+    public Task<IReadOnlyList<IndexedFragment>> ListAsync(FragmentQuery query)
+    {
+        lock (_rows)
+        {
+            IReadOnlyList<IndexedFragment> items = _rows.Values.Select(r => r.Fragment)
+                .Where(f => query.HolderId is null || f.HolderId == query.HolderId)
+                .Where(f => query.ObligorId is null || f.ObligorId == query.ObligorId)
+                .Where(f => query.Status is null || f.Status == query.Status)
+                .Where(f => query.After is null || string.CompareOrdinal(f.Id, query.After) > 0)
+                .Take(query.Limit)
+                .ToList();
+            return Task.FromResult(items);
+        }
+    }
+}

@@ -1,0 +1,45 @@
+using System.Security.Cryptography;
+using System.Text;
+
+namespace SupplyChain.Grains.Common;
+
+/// <summary>
+/// Identifier scheme. Ids that must be the same on a retry are derived from the operation id;
+/// a fragment id carries its root id (<c>vc…-7</c>), so a fragment is routed to its tree without a lookup.
+/// </summary>
+public static class Ids
+{
+    private const string Alphabet = "abcdefghijkmnpqrstuvwxyz23456789";
+
+    public static string Participant(string operationId) => "pt" + Derive("participant", operationId);
+
+    public static string RiskStaff(string operationId) => "rs" + Derive("risk-staff", operationId);
+
+    public static string Facility(string funderId, string obligorId) => "fa" + Derive("facility", funderId + "|" + obligorId);
+
+    public static string VoucherRoot(string operationId) => "vc" + Derive("voucher", operationId);
+
+    public static string Fragment(string rootId, int sequence) => $"{rootId}-{sequence}";
+
+    /// <summary>The root id a voucher or fragment id belongs to, or null when the id cannot be a voucher's.</summary>
+    public static string? RootOf(string voucherId)
+    {
+        if (voucherId.Length < 22 || !voucherId.StartsWith("vc", StringComparison.Ordinal)) return null;
+        var dash = voucherId.IndexOf('-');
+        var root = dash < 0 ? voucherId : voucherId[..dash];
+        if (root.Length != 22) return null;
+        if (dash >= 0 && !int.TryParse(voucherId.AsSpan(dash + 1), System.Globalization.NumberStyles.None, null, out _)) return null;
+        foreach (var c in root.AsSpan(2))
+            if (!Alphabet.Contains(c)) return null;
+        return root;
+    }
+
+    /// <summary>A 20-character id, a pure function of its inputs (so a retried operation creates the same object).</summary>
+    public static string Derive(string purpose, string input)
+    {
+        var hash = SHA256.HashData(Encoding.UTF8.GetBytes(purpose + "\n" + input));
+        var chars = new char[20];
+        for (var i = 0; i < chars.Length; i++) chars[i] = Alphabet[hash[i] & 31];
+        return new string(chars);
+    }
+}

@@ -1,0 +1,47 @@
+using Orleans.Concurrency;
+using SupplyChain.Grains.Common;
+
+namespace SupplyChain.Grains.Vouchers;
+
+/// <summary>
+/// One voucher tree, keyed by its root id. The tree is the consistency boundary: split, transfer,
+/// accept, reject and the voucher side of a discount are a single write of this grain's state.
+/// Every value-moving call carries the operation id; a repeated id returns the first result.
+/// </summary>
+[Alias("IVoucherTreeGrain")]
+public interface IVoucherTreeGrain : IGrainWithStringKey
+{
+    [Alias("Issue")]
+    Task<Outcome<Voucher>> Issue(Caller caller, string operationId, IssueVoucher command);
+
+    [Alias("Get")]
+    Task<Outcome<Voucher>> Get(Caller caller, string fragmentId);
+
+    [Alias("GetTree")]
+    Task<Outcome<VoucherTree>> GetTree(Caller caller);
+
+    [Alias("Accept")]
+    Task<Outcome<Voucher>> Accept(Caller caller, string operationId, string fragmentId);
+
+    [Alias("Reject")]
+    Task<Outcome<Voucher>> Reject(Caller caller, string operationId, string fragmentId);
+
+    [Alias("Split")]
+    Task<Outcome<SplitResult>> Split(Caller caller, string operationId, string fragmentId, IReadOnlyList<Money> amounts);
+
+    [Alias("Transfer")]
+    Task<Outcome<TransferResult>> Transfer(Caller caller, string operationId, string fragmentId, string toId, Money amount);
+
+    [Alias("Discount")]
+    Task<Outcome<DiscountResult>> Discount(Caller caller, string operationId, string fragmentId, string funderId, Money amount);
+
+    [Alias("Repay")]
+    Task<Outcome<RepayResult>> Repay(Caller caller, string operationId);
+
+    /// <summary>
+    /// Asked by a facility or obligor holding a reservation of this tree that has not resolved in time:
+    /// the tree commits it if the operation took effect, releases it otherwise. One-way, so the asker never waits on the tree.
+    /// </summary>
+    [OneWay, Alias("ResolveReservations")]
+    Task ResolveReservations();
+}

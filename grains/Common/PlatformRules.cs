@@ -1,0 +1,20 @@
+namespace SupplyChain.Grains.Common;
+
+/// <summary>The parameters DOMAIN.md marks *(param)*, bound from configuration section "SupplyChain:Rules".</summary>
+public sealed class PlatformRules
+{
+    public const string Section = "SupplyChain:Rules";
+
+    public int MaxTier { get; set; } = 10;
+    public int PendingExpiryDays { get; set; } = 7;
+    public decimal MinimumFragment { get; set; } = 0.01m;
+    public int MinimumDiscountTenorDays { get; set; } = 1;
+    public int MaxTenorDays { get; set; } = 365;
+    public int LongTenorDays { get; set; } = 180;
+    public int DayCountBasis { get; set; } = 360;
+    public int MaxSplitChildren { get; set; } = 100;
+    public int DefaultAfterOverdueDays { get; set; } = 30;
+
+    /// <summary>How long a reservation may stay unresolved before its holder asks the tree to resolve it.</summary>
+    public TimeSpan ReservationTimeout { get; set; } = TimeSpan.FromSeconds(30);
+}

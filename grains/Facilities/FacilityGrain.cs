@@ -1,0 +1,147 @@
+using Microsoft.Extensions.Options;
+using SupplyChain.Grains.Common;
+using SupplyChain.Grains.Vouchers;
+
+namespace SupplyChain.Grains.Facilities;
+
+public sealed class FacilityState
+{
+    public string? FunderId { get; set; }
+    public string? ObligorId { get; set; }
+    public long LimitFen { get; set; }
+    public decimal AnnualRate { get; set; }
+    public DateOnly ExpiresOn { get; set; }
+
+    /// <summary>Fragments the funder holds or is about to hold from the obligor: fragment id → usage.</summary>
+    public Dictionary<string, UsageEntry> Usage { get; set; } = new();
+
+    /// <summary>Reservations released because their operation never took effect; a late reserve of one fails.</summary>
+    public HashSet<string> Released { get; set; } = new();
+}
+
+public sealed class UsageEntry
+{
+    public string RootId { get; set; } = "";
+    public long AmountFen { get; set; }
+    public bool Committed { get; set; }
+    public DateTimeOffset ReservedAt { get; set; }
+}
+
+public sealed class FacilityGrain(
+    [PersistentState("facility", Storage.Name)] IPersistentState<FacilityState> state,
+    TimeProvider time,
+    IOptions<PlatformRules> rules) : Grain, IFacilityGrain
+{
+    private IGrainTimer? _sweep;
+
+    private FacilityState S => state.State;
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        // The obligor's copy of this limit may have missed the last change if a process died in between.
+        if (state.RecordExists) await NotifyObligor();
+        EnsureSweep();
+    }
+
+    public async Task<Outcome<Facility>> Grant(FacilityTerms terms)
+    {
+        if (state.RecordExists)
+        {
+            var same = S.FunderId == terms.FunderId && S.ObligorId == terms.ObligorId && S.LimitFen == terms.Limit.Fen
+                       && S.AnnualRate == terms.AnnualRate && S.ExpiresOn == terms.ExpiresOn;
+            return same ? Outcome<Facility>.Ok(View()) : Fault.Conflict("This funder already has a facility on this obligor; change its limit instead.");
+        }
+        S.FunderId = terms.FunderId;
+        S.ObligorId = terms.ObligorId;
+        S.LimitFen = terms.Limit.Fen;
+        S.AnnualRate = terms.AnnualRate;
+        S.ExpiresOn = terms.ExpiresOn;
+        await state.WriteOrDeactivateAsync(this);
+        await NotifyObligor();
+        return Outcome<Facility>.Ok(View());
+    }
+
+    public Task<Facility?> Get() => Task.FromResult(state.RecordExists ? View() : null);
+
+    public async Task<Outcome<Facility>> SetLimit(Money limit)
+    {
+        if (!state.RecordExists) return Fault.NotFound("Facility");
+        if (S.LimitFen != limit.Fen)
+        {
+            // A cut below usage is allowed: it blocks new usage until usage falls under it.
+            S.LimitFen = limit.Fen;
+            await state.WriteOrDeactivateAsync(this);
+        }
+        await NotifyObligor();
+        return Outcome<Facility>.Ok(View());
+    }
+
+    public async Task<Outcome<decimal>> Reserve(string fragmentId, string rootId, Money amount, DateOnly today)
+    {
+        if (!state.RecordExists)
+            return new Fault(FaultCodes.InsufficientLimit, 409, "The funder has no facility on this obligor.");
+        if (S.Usage.TryGetValue(fragmentId, out var existing))
+            return existing.AmountFen == amount.Fen
+                ? Outcome<decimal>.Ok(S.AnnualRate)
+                : Fault.Conflict("The fragment is already reserved with another amount.");
+        if (S.Released.Contains(fragmentId)) return Fault.Conflict("This reservation was already released.");
+        if (today > S.ExpiresOn)
+            return new Fault(FaultCodes.InsufficientLimit, 409, $"The facility expired on {S.ExpiresOn:yyyy-MM-dd}.");
+        var used = UsedFen();
+        if (used + amount.Fen > S.LimitFen)
+            return new Fault(FaultCodes.InsufficientLimit, 409,
+                $"The facility has {new Money(Math.Max(0, S.LimitFen - used))} of room; {amount} is needed.");
+        S.Usage[fragmentId] = new UsageEntry { RootId = rootId, AmountFen = amount.Fen, ReservedAt = time.GetUtcNow() };
+        await state.WriteOrDeactivateAsync(this);
+        EnsureSweep();
+        return Outcome<decimal>.Ok(S.AnnualRate);
+    }
+
+    public async Task Commit(string fragmentId)
+    {
+        if (S.Usage.TryGetValue(fragmentId, out var entry) && !entry.Committed)
+        {
+            entry.Committed = true;
+            await state.WriteOrDeactivateAsync(this);
+        }
+    }
+
+    public async Task Release(string fragmentId)
+    {
+        var removed = S.Usage.Remove(fragmentId);
+        if (S.Released.Add(fragmentId) || removed) await state.WriteOrDeactivateAsync(this);
+    }
+
+    public async Task Close(string fragmentId)
+    {
+        if (S.Usage.Remove(fragmentId)) await state.WriteOrDeactivateAsync(this);
+    }
+
+    private long UsedFen() => S.Usage.Values.Sum(u => u.AmountFen);
+
+    private Facility View() =>
+        new(this.GetPrimaryKeyString(), S.FunderId!, S.ObligorId!, new Money(S.LimitFen), new Money(UsedFen()), S.AnnualRate, S.ExpiresOn);
+
+    private Task NotifyObligor() =>
+        GrainFactory.GetGrain<IObligorGrain>(S.ObligorId!).SetFacilityLimit(this.GetPrimaryKeyString(), new Money(S.LimitFen), S.ExpiresOn);
+
+    /// <summary>While reservations are open, asks their trees (one-way) to resolve the ones older than the timeout.</summary>
+    private void EnsureSweep()
+    {
+        if (_sweep is not null || S.Usage.Values.All(u => u.Committed)) return;
+        var period = rules.Value.ReservationTimeout;
+        _sweep = this.RegisterGrainTimer(() =>
+        {
+            var stale = time.GetUtcNow() - period;
+            var open = S.Usage.Values.Where(u => !u.Committed).ToList();
+            foreach (var root in open.Where(u => u.ReservedAt < stale).Select(u => u.RootId).Distinct())
+                GrainFactory.GetGrain<IVoucherTreeGrain>(root).ResolveReservations().Ignore();
+            if (open.Count == 0)
+            {
+                _sweep?.Dispose();
+                _sweep = null;
+            }
+            return Task.CompletedTask;
+        }, new GrainTimerCreationOptions(period, period) { Interleave = false, KeepAlive = true });
+    }
+}

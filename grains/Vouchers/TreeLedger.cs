@@ -1,0 +1,255 @@
+using SupplyChain.Grains.Common;
+
+namespace SupplyChain.Grains.Vouchers;
+
+/// <summary>
+/// The voucher rules of DOMAIN.md as pure functions over one tree's state. Each operation validates
+/// everything first and changes the state only when it succeeds, so a fault leaves the tree untouched.
+/// The grain adds what needs the outside world: participants' roles, the clock, limits and facilities.
+/// </summary>
+public sealed class TreeLedger(VoucherTreeState state, string rootId, PlatformRules rules)
+{
+    public VoucherTreeState State => state;
+
+    public static Fault? ValidateIssue(IssueVoucher command, Role? beneficiaryRole, DateOnly today, PlatformRules rules)
+    {
+        if (beneficiaryRole != Role.Supplier)
+            return Fault.Validation("beneficiaryId", "The beneficiary must be a supplier on the platform.");
+        if (command.MaturityDate <= today)
+            return new Fault(FaultCodes.Tenor, 400, "The maturity date must be later than today.", "maturityDate");
+        if (command.MaturityDate > today.AddDays(rules.MaxTenorDays))
+            return new Fault(FaultCodes.Tenor, 400, $"The maturity date may be at most {rules.MaxTenorDays} days out.", "maturityDate");
+        return null;
+    }
+
+    public Voucher CreateRoot(string obligorId, IssueVoucher command, DateOnly today)
+    {
+        state.ObligorId = obligorId;
+        state.FaceFen = command.Amount.Fen;
+        state.IssueDate = today;
+        state.MaturityDate = command.MaturityDate;
+        state.OrderId = command.OrderId;
+        state.BeneficiaryId = command.BeneficiaryId;
+        state.NextSequence = 1;
+        state.Fragments.Add(new FragmentState
+        {
+            Id = rootId,
+            HolderId = command.BeneficiaryId,
+            AmountFen = command.Amount.Fen,
+            Tier = 1,
+            Status = VoucherStatus.Pending,
+            IssueDate = today,
+        });
+        return View(state.Fragments[0]);
+    }
+
+    public bool IsLongTenor => state.MaturityDate.DayNumber - state.IssueDate.DayNumber > rules.LongTenorDays;
+
+    public FragmentState? Find(string fragmentId) => state.Fragments.Find(f => f.Id == fragmentId);
+
+    /// <summary>Obligor, holder, sender (holder of its parent), operator and risk staff see a fragment; nobody else.</summary>
+    public bool CanSee(Caller caller, FragmentState f)
+    {
+        if (caller.Role == Role.Operator) return true;
+        if (caller.Role == Role.Risk) return caller.FunderScope is null || caller.FunderScope == f.HolderId;
+        if (caller.Id == state.ObligorId || caller.Id == f.HolderId || caller.Id == f.SenderId) return true;
+        var parent = f.ParentId is null ? null : Find(f.ParentId);
+        return parent is not null && parent.HolderId == caller.Id;
+    }
+
+    public Outcome<FragmentState> Visible(Caller caller, string fragmentId)
+    {
+        var f = Find(fragmentId);
+        return f is not null && CanSee(caller, f) ? Outcome<FragmentState>.Ok(f) : Fault.NotFound("Voucher");
+    }
+
+    public bool CanSeeTree(Caller caller) =>
+        caller.Role == Role.Operator || caller.Role == Role.Risk || caller.Id == state.ObligorId;
+
+    public Outcome<Voucher> Accept(Caller caller, string fragmentId)
+    {
+        var found = RecipientOfPending(caller, fragmentId);
+        if (!found.IsOk) return found.Fault!;
+        var f = found.Value!;
+        f.Status = VoucherStatus.Active;
+        return Outcome<Voucher>.Ok(View(f));
+    }
+
+    /// <summary>Rejects a pending fragment: a root is cancelled; a transfer's amount returns to the sender as a new active fragment.</summary>
+    public Outcome<(Voucher Rejected, Voucher? Returned)> Reject(Caller caller, string fragmentId, DateOnly today)
+    {
+        var found = RecipientOfPending(caller, fragmentId);
+        if (!found.IsOk) return found.Fault!;
+        var f = found.Value!;
+        if (f.SenderId is null)
+        {
+            f.Status = VoucherStatus.Cancelled;
+            return Outcome<(Voucher, Voucher?)>.Ok((View(f), null));
+        }
+        f.Status = VoucherStatus.Rejected;
+        var back = NewFragment(f.Id, f.SenderId, null, f.AmountFen, f.Tier - 1, VoucherStatus.Active, today);
+        return Outcome<(Voucher, Voucher?)>.Ok((View(f), View(back)));
+    }
+
+    public Outcome<SplitResult> Split(Caller caller, string fragmentId, IReadOnlyList<Money> amounts, DateOnly today)
+    {
+        var found = ActiveHeldBy(caller, fragmentId);
+        if (!found.IsOk) return found.Fault!;
+        var f = found.Value!;
+        if (amounts.Count < 2 || amounts.Count > rules.MaxSplitChildren)
+            return Fault.Validation("amounts", $"A split makes 2 to {rules.MaxSplitChildren} fragments.");
+        var minimum = Money.FromYuan(rules.MinimumFragment);
+        if (amounts.Any(a => a < minimum))
+            return Fault.Validation("amounts", $"Each fragment must be at least {minimum}.");
+        if (amounts.Sum(a => a.Fen) != f.AmountFen)
+            return Fault.Validation("amounts", $"The amounts must sum to the fragment's amount, {new Money(f.AmountFen)}.");
+        f.Status = VoucherStatus.Split;
+        var children = amounts.Select(a => View(NewFragment(f.Id, f.HolderId, null, a.Fen, f.Tier, VoucherStatus.Active, today))).ToList();
+        return Outcome<SplitResult>.Ok(new SplitResult(View(f), children));
+    }
+
+    public Outcome<TransferResult> Transfer(Caller caller, string fragmentId, string toId, Role? recipientRole, Money amount, DateOnly today)
+    {
+        var found = ActiveHeldBy(caller, fragmentId);
+        if (!found.IsOk) return found.Fault!;
+        var f = found.Value!;
+        if (toId == caller.Id) return Fault.Validation("toId", "A fragment cannot be transferred to its holder.");
+        if (toId == state.ObligorId) return Fault.Validation("toId", "A fragment cannot be transferred to its obligor.");
+        if (recipientRole == Role.Funder) return Fault.Validation("toId", "Passing a fragment to a funder is a discount, not a transfer.");
+        if (recipientRole != Role.Supplier) return Fault.Validation("toId", "The recipient must be a supplier on the platform.");
+        var amountFault = CheckPart(f, amount);
+        if (amountFault is not null) return amountFault;
+        if (f.Tier + 1 > rules.MaxTier)
+            return new Fault(FaultCodes.TierLimit, 409, $"A fragment may pass down at most to tier {rules.MaxTier}.");
+
+        if (amount.Fen == f.AmountFen)
+        {
+            f.SenderId = f.HolderId;
+            f.HolderId = toId;
+            f.Tier += 1;
+            f.Status = VoucherStatus.Pending;
+            var moved = View(f);
+            return Outcome<TransferResult>.Ok(new TransferResult(moved, moved, null));
+        }
+        f.Status = VoucherStatus.Transferred;
+        var transferred = NewFragment(f.Id, toId, f.HolderId, amount.Fen, f.Tier + 1, VoucherStatus.Pending, today);
+        var remainder = NewFragment(f.Id, f.HolderId, null, f.AmountFen - amount.Fen, f.Tier, VoucherStatus.Active, today);
+        return Outcome<TransferResult>.Ok(new TransferResult(View(f), View(transferred), View(remainder)));
+    }
+
+    /// <summary>Checks a discount and fixes the id of the fragment the funder will hold; nothing changes yet.</summary>
+    public Outcome<DiscountPlan> PlanDiscount(Caller caller, string fragmentId, Role? funderRole, Money amount, DateOnly today)
+    {
+        var found = ActiveHeldBy(caller, fragmentId);
+        if (!found.IsOk) return found.Fault!;
+        var f = found.Value!;
+        if (funderRole != Role.Funder) return Fault.Validation("funderId", "The buyer of a discounted fragment must be a funder.");
+        var amountFault = CheckPart(f, amount);
+        if (amountFault is not null) return amountFault;
+        var days = Pricing.Days(today, state.MaturityDate);
+        if (days < rules.MinimumDiscountTenorDays)
+            return new Fault(FaultCodes.Tenor, 409, $"A discount needs at least {rules.MinimumDiscountTenorDays} day(s) to maturity.");
+        var whole = amount.Fen == f.AmountFen;
+        var financedId = whole ? f.Id : Ids.Fragment(rootId, state.NextSequence);
+        return Outcome<DiscountPlan>.Ok(new DiscountPlan(f.Id, financedId, whole, amount, days));
+    }
+
+    /// <summary>Reserves the sequence numbers a partial discount will use, so the planned ids stay valid across a crash.</summary>
+    public void HoldSequence(DiscountPlan plan)
+    {
+        if (!plan.Whole) state.NextSequence += 2;
+    }
+
+    public Outcome<DiscountResult> ApplyDiscount(Caller caller, DiscountPlan plan, string funderId, decimal annualRate, DateOnly today)
+    {
+        var found = ActiveHeldBy(caller, plan.FragmentId);
+        if (!found.IsOk) return found.Fault!;
+        var f = found.Value!;
+        var charge = Pricing.Charge(plan.Amount, annualRate, plan.Days, rules.DayCountBasis);
+        var proceeds = plan.Amount - charge;
+        if (proceeds.Fen <= 0) return Fault.InvalidState("The discount charge would take all of the amount.");
+        var seller = f.HolderId;
+        FragmentState financed;
+        FragmentState? remainder = null;
+        if (plan.Whole)
+        {
+            f.SenderId = seller;
+            f.HolderId = funderId;
+            f.Status = VoucherStatus.Financed;
+            financed = f;
+        }
+        else
+        {
+            f.Status = VoucherStatus.Transferred;
+            var sequence = int.Parse(plan.FinancedId.AsSpan(plan.FinancedId.IndexOf('-') + 1));
+            financed = AddFragment(Ids.Fragment(rootId, sequence), f.Id, funderId, seller, plan.Amount.Fen, f.Tier, VoucherStatus.Financed, today);
+            remainder = AddFragment(Ids.Fragment(rootId, sequence + 1), f.Id, seller, null, f.AmountFen - plan.Amount.Fen, f.Tier, VoucherStatus.Active, today);
+        }
+        return Outcome<DiscountResult>.Ok(new DiscountResult(View(f), View(financed), remainder is null ? null : View(remainder),
+            proceeds, charge, annualRate, plan.Days));
+    }
+
+    public Outcome<RepayResult> Repay(Caller caller, DateOnly today)
+    {
+        var root = state.Fragments[0];
+        if (caller.Id != state.ObligorId) return Fault.NotFound("Voucher");
+        if (today < state.MaturityDate)
+            return Fault.InvalidState($"The voucher matures on {state.MaturityDate:yyyy-MM-dd}; it can be repaid on or after that date.");
+        var live = state.Fragments.Where(x => x.Status.IsLive()).ToList();
+        if (live.Count == 0) return Fault.InvalidState($"The voucher is {root.Status.Wire()}; there is nothing to repay.");
+        foreach (var f in live) f.Status = VoucherStatus.Settled;
+        var payments = live.GroupBy(f => f.HolderId)
+            .Select(g => new Payment(state.ObligorId, g.Key, new Money(g.Sum(f => f.AmountFen)), "settlement"))
+            .ToList();
+        return Outcome<RepayResult>.Ok(new RepayResult(View(root), live.Select(View).ToList(), payments));
+    }
+
+    public Voucher View(FragmentState f) =>
+        new(f.Id, rootId, f.ParentId, state.ObligorId, f.HolderId, new Money(f.AmountFen), f.IssueDate, state.MaturityDate,
+            f.Tier, f.Status, state.OrderId);
+
+    /// <summary>The sum of live fragments; equal to the face at every moment.</summary>
+    public long LiveSumFen() => state.Fragments.Where(f => f.Status.IsLive()).Sum(f => f.AmountFen);
+
+    private static Fault? CheckPart(FragmentState f, Money amount) =>
+        amount.Fen > f.AmountFen
+            ? Fault.Validation("amount", $"The amount may be at most the fragment's amount, {new Money(f.AmountFen)}.")
+            : null;
+
+    private Outcome<FragmentState> ActiveHeldBy(Caller caller, string fragmentId)
+    {
+        var visible = Visible(caller, fragmentId);
+        if (!visible.IsOk) return visible;
+        var f = visible.Value!;
+        if (f.HolderId != caller.Id) return Fault.InvalidState("Only the holder of a fragment may do that.");
+        if (f.Status != VoucherStatus.Active)
+            return Fault.InvalidState($"The fragment is {f.Status.Wire()}; only an active fragment can be split, transferred or discounted.");
+        return visible;
+    }
+
+    private Outcome<FragmentState> RecipientOfPending(Caller caller, string fragmentId)
+    {
+        var visible = Visible(caller, fragmentId);
+        if (!visible.IsOk) return visible;
+        var f = visible.Value!;
+        if (f.Status != VoucherStatus.Pending) return Fault.InvalidState($"The fragment is {f.Status.Wire()}, not pending.");
+        if (f.HolderId != caller.Id) return Fault.InvalidState("Only the recipient of a pending fragment may accept or reject it.");
+        return visible;
+    }
+
+    private FragmentState NewFragment(string parentId, string holderId, string? senderId, long amountFen, int tier, VoucherStatus status, DateOnly today) =>
+        AddFragment(Ids.Fragment(rootId, state.NextSequence++), parentId, holderId, senderId, amountFen, tier, status, today);
+
+    private FragmentState AddFragment(string id, string parentId, string holderId, string? senderId, long amountFen, int tier, VoucherStatus status, DateOnly today)
+    {
+        var f = new FragmentState
+        {
+            Id = id, ParentId = parentId, HolderId = holderId, SenderId = senderId, AmountFen = amountFen,
+            Tier = tier, Status = status, IssueDate = today,
+        };
+        state.Fragments.Add(f);
+        return f;
+    }
+}
+
+public sealed record DiscountPlan(string FragmentId, string FinancedId, bool Whole, Money Amount, int Days);

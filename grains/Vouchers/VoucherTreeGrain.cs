@@ -1,0 +1,255 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using SupplyChain.Db.Stores;
+using SupplyChain.Grains.Common;
+using SupplyChain.Grains.Facilities;
+using SupplyChain.Grains.Participants;
+
+namespace SupplyChain.Grains.Vouchers;
+
+/// <summary>
+/// One voucher tree. Not reentrant: operations on a tree run one at a time, and each is one fenced write.
+/// Cross-grain steps follow reserve → commit/release keyed by root or fragment id:
+/// issuance reserves the obligor's limit, a discount reserves the funder's facility; the intent is stored
+/// before the reservation is asked for, and the reservation is committed by a notice stored with the change.
+/// </summary>
+public sealed partial class VoucherTreeGrain(
+    [PersistentState("voucher-tree", Storage.Name)] IPersistentState<VoucherTreeState> state,
+    PlatformClock clock,
+    IVoucherIndex index,
+    IOptions<PlatformRules> rules,
+    ILogger<VoucherTreeGrain> logger) : Grain, IVoucherTreeGrain
+{
+    private VoucherTreeState S => state.State;
+    private string RootId => this.GetPrimaryKeyString();
+    private TreeLedger Ledger => new(S, RootId, rules.Value);
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        if (S.Phase != TreePhase.Issued) return;
+        // A process may have died after a write and before its notices or read model went out,
+        // or between a discount's intent and its effect: no call of this activation can still be running them.
+        await ReleasePendingDiscounts();
+        await DeliverOutbox();
+        await Project(S.Fragments);
+    }
+
+    public async Task<Outcome<Voucher>> Issue(Caller caller, string operationId, IssueVoucher command)
+    {
+        using var scope = logger.BeginScope(new Dictionary<string, object> { ["OperationId"] = operationId, ["RootId"] = RootId });
+        switch (S.Phase)
+        {
+            case TreePhase.Issued when S.IssueOperationId == operationId:
+                return Outcome<Voucher>.Ok(Ledger.View(S.Fragments[0]));
+            case TreePhase.Issued:
+                return Fault.Conflict("A voucher with this id already exists.");
+            case TreePhase.Aborted:
+                return S.AbortedBecause!;
+            case TreePhase.Issuing when S.IssueOperationId != operationId:
+                return Fault.Conflict("Another issuance of this voucher is in progress.");
+        }
+
+        var today = await clock.TodayAsync();
+        if (S.Phase == TreePhase.None)
+        {
+            var beneficiary = await GrainFactory.GetGrain<IParticipantGrain>(command.BeneficiaryId).Get();
+            var invalid = TreeLedger.ValidateIssue(command, beneficiary?.Role, today, rules.Value);
+            if (invalid is not null) return invalid;
+            S.Phase = TreePhase.Issuing;
+            S.IssueOperationId = operationId;
+            S.ObligorId = caller.Id;
+            S.FaceFen = command.Amount.Fen;
+            await Write();
+        }
+
+        var obligor = GrainFactory.GetGrain<IObligorGrain>(S.ObligorId);
+        var reserved = await obligor.Reserve(RootId, new Money(S.FaceFen), today);
+        if (!reserved.IsOk)
+        {
+            S.Phase = TreePhase.Aborted;
+            S.AbortedBecause = reserved.Fault;
+            await Write();
+            return reserved.Fault!;
+        }
+
+        var root = Ledger.CreateRoot(S.ObligorId, command, today);
+        S.Phase = TreePhase.Issued;
+        S.Operations[operationId] = new OperationRecord { Kind = "issue", FragmentIds = { RootId } };
+        S.Outbox.Add(new Notice { Kind = NoticeKind.ObligorCommit, Target = S.ObligorId, Item = RootId });
+        await Write();
+        LogIssued(RootId, S.ObligorId, root.Amount.ToString());
+        await AfterChange(S.Fragments);
+        return Outcome<Voucher>.Ok(root);
+    }
+
+    public Task<Outcome<Voucher>> Get(Caller caller, string fragmentId)
+    {
+        if (S.Phase != TreePhase.Issued) return Task.FromResult<Outcome<Voucher>>(Fault.NotFound("Voucher"));
+        var visible = Ledger.Visible(caller, fragmentId);
+        return Task.FromResult(visible.IsOk ? Outcome<Voucher>.Ok(Ledger.View(visible.Value!)) : visible.Fault!);
+    }
+
+    public Task<Outcome<VoucherTree>> GetTree(Caller caller)
+    {
+        if (S.Phase != TreePhase.Issued || !Ledger.CanSeeTree(caller))
+            return Task.FromResult<Outcome<VoucherTree>>(Fault.NotFound("Voucher"));
+        var ledger = Ledger;
+        var fragments = S.Fragments.Select(ledger.View).ToList();
+        return Task.FromResult(Outcome<VoucherTree>.Ok(new VoucherTree(fragments[0], fragments)));
+    }
+
+    public async Task<Outcome<Voucher>> Accept(Caller caller, string operationId, string fragmentId)
+    {
+        if (Replay(operationId) is { } done) return Outcome<Voucher>.Ok(await Replayed(done, 0));
+        if (S.Phase != TreePhase.Issued) return Fault.NotFound("Voucher");
+        var result = Ledger.Accept(caller, fragmentId);
+        if (!result.IsOk) return result;
+        await Commit(operationId, "accept", [fragmentId]);
+        return result;
+    }
+
+    public async Task<Outcome<Voucher>> Reject(Caller caller, string operationId, string fragmentId)
+    {
+        if (Replay(operationId) is { } done) return Outcome<Voucher>.Ok(await Replayed(done, 0));
+        if (S.Phase != TreePhase.Issued) return Fault.NotFound("Voucher");
+        var result = Ledger.Reject(caller, fragmentId, await clock.TodayAsync());
+        if (!result.IsOk) return result.Fault!;
+        var (rejected, returned) = result.Value;
+        if (rejected.Status == VoucherStatus.Cancelled)
+            S.Outbox.Add(new Notice { Kind = NoticeKind.ObligorClose, Target = S.ObligorId, Item = RootId });
+        await Commit(operationId, "reject", returned is null ? [rejected.Id] : [rejected.Id, returned.Id]);
+        return Outcome<Voucher>.Ok(rejected);
+    }
+
+    public async Task<Outcome<SplitResult>> Split(Caller caller, string operationId, string fragmentId, IReadOnlyList<Money> amounts)
+    {
+        if (Replay(operationId) is { } done)
+            return Outcome<SplitResult>.Ok(new SplitResult(await Replayed(done, 0), done.FragmentIds.Skip(1).Select(View).ToList()));
+        if (S.Phase != TreePhase.Issued) return Fault.NotFound("Voucher");
+        var result = Ledger.Split(caller, fragmentId, amounts, await clock.TodayAsync());
+        if (!result.IsOk) return result;
+        await Commit(operationId, "split", [result.Value!.Parent.Id, .. result.Value.Children.Select(c => c.Id)]);
+        return result;
+    }
+
+    public async Task<Outcome<TransferResult>> Transfer(Caller caller, string operationId, string fragmentId, string toId, Money amount)
+    {
+        if (Replay(operationId) is { } done)
+            return Outcome<TransferResult>.Ok(new TransferResult(await Replayed(done, 0), View(done.FragmentIds[1]),
+                done.FragmentIds.Count > 2 ? View(done.FragmentIds[2]) : null));
+        if (S.Phase != TreePhase.Issued) return Fault.NotFound("Voucher");
+        var today = await clock.TodayAsync();
+        var recipient = await GrainFactory.GetGrain<IParticipantGrain>(toId).Get();
+        var result = Ledger.Transfer(caller, fragmentId, toId, recipient?.Role, amount, today);
+        if (!result.IsOk) return result;
+        var r = result.Value!;
+        await Commit(operationId, "transfer", r.Remainder is null ? [r.Parent.Id, r.Transferred.Id] : [r.Parent.Id, r.Transferred.Id, r.Remainder.Id]);
+        return result;
+    }
+
+    public async Task<Outcome<RepayResult>> Repay(Caller caller, string operationId)
+    {
+        if (Replay(operationId) is { } done)
+            return Outcome<RepayResult>.Ok(new RepayResult(await Replayed(done, 0), done.FragmentIds.Skip(1).Select(View).ToList(),
+                done.Payments.Select(p => new Payment(p.FromId, p.ToId, new Money(p.AmountFen), p.Reason)).ToList()));
+        if (S.Phase != TreePhase.Issued) return Fault.NotFound("Voucher");
+        var today = await clock.TodayAsync();
+        var financed = S.Fragments.Where(f => f.Status == VoucherStatus.Financed).Select(f => (f.Id, f.HolderId)).ToList();
+        var result = Ledger.Repay(caller, today);
+        if (!result.IsOk) return result;
+        var r = result.Value!;
+        var payments = r.Payments.Select(p => new PaymentRecord
+        {
+            OperationId = operationId, FromId = p.FromId, ToId = p.ToId, AmountFen = p.Amount.Fen, Reason = p.Reason, On = today,
+        }).ToList();
+        S.Payments.AddRange(payments);
+        S.Outbox.Add(new Notice { Kind = NoticeKind.ObligorClose, Target = S.ObligorId, Item = RootId });
+        foreach (var (id, funderId) in financed)
+            S.Outbox.Add(new Notice { Kind = NoticeKind.FacilityClose, Target = Ids.Facility(funderId, S.ObligorId), Item = id });
+        await Commit(operationId, "repay", [RootId, .. r.Settled.Select(f => f.Id)], record => record.Payments = payments);
+        return result;
+    }
+
+    public async Task ResolveReservations()
+    {
+        if (S.Phase == TreePhase.Issuing)
+        {
+            // Nobody finished this issuance in time: give the limit back and close the id for good.
+            await GrainFactory.GetGrain<IObligorGrain>(S.ObligorId).Release(RootId);
+            S.Phase = TreePhase.Aborted;
+            S.AbortedBecause = Fault.Conflict("The issuance did not complete and was abandoned; issue again with a new Idempotency-Key.");
+            await Write();
+            return;
+        }
+        if (S.Phase != TreePhase.Issued) return;
+        await ReleasePendingDiscounts();
+        S.Outbox.Add(new Notice { Kind = NoticeKind.ObligorCommit, Target = S.ObligorId, Item = RootId });
+        foreach (var f in S.Fragments.Where(f => f.Status == VoucherStatus.Financed))
+            S.Outbox.Add(new Notice { Kind = NoticeKind.FacilityCommit, Target = Ids.Facility(f.HolderId, S.ObligorId), Item = f.Id });
+        await DeliverOutbox();
+    }
+
+    private OperationRecord? Replay(string operationId) => S.Operations.GetValueOrDefault(operationId);
+
+    private async Task<Voucher> Replayed(OperationRecord record, int position)
+    {
+        await Project(S.Fragments.Where(f => record.FragmentIds.Contains(f.Id)).ToList());
+        return View(record.FragmentIds[position]);
+    }
+
+    private Voucher View(string fragmentId) => Ledger.View(Ledger.Find(fragmentId)!);
+
+    private async Task Commit(string operationId, string kind, List<string> fragmentIds, Action<OperationRecord>? complete = null)
+    {
+        var record = new OperationRecord { Kind = kind, FragmentIds = fragmentIds };
+        complete?.Invoke(record);
+        S.Operations[operationId] = record;
+        await Write();
+        await AfterChange(S.Fragments.Where(f => fragmentIds.Contains(f.Id)).ToList());
+    }
+
+    private async Task Write()
+    {
+        S.Version++;
+        await state.WriteOrDeactivateAsync(this);
+    }
+
+    private async Task AfterChange(IReadOnlyCollection<FragmentState> touched)
+    {
+        await DeliverOutbox();
+        await Project(touched);
+    }
+
+    /// <summary>Sends stored notices; each is idempotent at its receiver, so a repeat after a crash is harmless.</summary>
+    private async Task DeliverOutbox()
+    {
+        if (S.Outbox.Count == 0) return;
+        foreach (var n in S.Outbox.ToList())
+        {
+            await (n.Kind switch
+            {
+                NoticeKind.ObligorCommit => GrainFactory.GetGrain<IObligorGrain>(n.Target).Commit(n.Item),
+                NoticeKind.ObligorClose => GrainFactory.GetGrain<IObligorGrain>(n.Target).Close(n.Item),
+                NoticeKind.FacilityCommit => GrainFactory.GetGrain<IFacilityGrain>(n.Target).Commit(n.Item),
+                NoticeKind.FacilityClose => GrainFactory.GetGrain<IFacilityGrain>(n.Target).Close(n.Item),
+                _ => throw new InvalidOperationException($"Unknown notice {n.Kind}"),
+            });
+            S.Outbox.Remove(n);
+        }
+        await Write();
+    }
+
+    private Task Project(IReadOnlyCollection<FragmentState> fragments)
+    {
+        var ledger = Ledger;
+        return index.UpsertAsync(fragments.Select(f =>
+        {
+            var v = ledger.View(f);
+            return new IndexedFragment(v.Id, v.RootId, v.ParentId, v.ObligorId, v.HolderId, f.SenderId, v.Amount.Yuan,
+                v.IssueDate, v.MaturityDate, v.Tier, v.Status.Wire(), v.OrderId);
+        }).ToList(), S.Version);
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Voucher {RootId} issued by {ObligorId} for {Amount}")]
+    private partial void LogIssued(string rootId, string obligorId, string amount);
+}

@@ -1,0 +1,105 @@
+using SupplyChain.Grains.Common;
+
+namespace SupplyChain.Grains.Vouchers;
+
+public enum TreePhase
+{
+    /// <summary>Nothing stored yet.</summary>
+    None,
+    /// <summary>Issuance intent stored; the obligor's limit may or may not be reserved.</summary>
+    Issuing,
+    Issued,
+    /// <summary>Issuance refused or abandoned; the id can never be issued.</summary>
+    Aborted,
+}
+
+/// <summary>The whole voucher tree: one grain state, one write per operation.</summary>
+public sealed class VoucherTreeState
+{
+    public TreePhase Phase { get; set; }
+    public string ObligorId { get; set; } = "";
+    public long FaceFen { get; set; }
+    public DateOnly IssueDate { get; set; }
+    public DateOnly MaturityDate { get; set; }
+    public string? OrderId { get; set; }
+    public string? BeneficiaryId { get; set; }
+    public string? IssueOperationId { get; set; }
+    public Fault? AbortedBecause { get; set; }
+
+    /// <summary>Next fragment sequence number; the root is 0 and has the root id itself.</summary>
+    public int NextSequence { get; set; }
+
+    /// <summary>Incremented on every write; fences the read model.</summary>
+    public long Version { get; set; }
+
+    public List<FragmentState> Fragments { get; set; } = new();
+
+    /// <summary>Operations that took effect, by operation id, so that a retry returns the first result.</summary>
+    public Dictionary<string, OperationRecord> Operations { get; set; } = new();
+
+    /// <summary>Discounts whose facility reservation was asked for but which have not taken effect.</summary>
+    public List<PendingDiscount> PendingDiscounts { get; set; } = new();
+
+    public List<PaymentRecord> Payments { get; set; } = new();
+
+    /// <summary>Effects on other grains stored with the change that caused them, delivered until acknowledged.</summary>
+    public List<Notice> Outbox { get; set; } = new();
+}
+
+public sealed class FragmentState
+{
+    public string Id { get; set; } = "";
+    public string? ParentId { get; set; }
+    public string HolderId { get; set; } = "";
+    /// <summary>Who passed this fragment to its holder (transfer or discount); they still see it.</summary>
+    public string? SenderId { get; set; }
+    public long AmountFen { get; set; }
+    public int Tier { get; set; }
+    public VoucherStatus Status { get; set; }
+    public DateOnly IssueDate { get; set; }
+}
+
+public sealed class OperationRecord
+{
+    public string Kind { get; set; } = "";
+    public List<string> FragmentIds { get; set; } = new();
+    public long ChargeFen { get; set; }
+    public long ProceedsFen { get; set; }
+    public decimal AnnualRate { get; set; }
+    public int Days { get; set; }
+    public List<PaymentRecord> Payments { get; set; } = new();
+}
+
+public sealed class PendingDiscount
+{
+    public string OperationId { get; set; } = "";
+    public string FacilityId { get; set; } = "";
+    public string FragmentId { get; set; } = "";
+}
+
+public sealed class PaymentRecord
+{
+    public string OperationId { get; set; } = "";
+    public string FromId { get; set; } = "";
+    public string ToId { get; set; } = "";
+    public long AmountFen { get; set; }
+    public string Reason { get; set; } = "";
+    public DateOnly On { get; set; }
+}
+
+public enum NoticeKind
+{
+    ObligorCommit,
+    ObligorClose,
+    FacilityCommit,
+    FacilityClose,
+}
+
+public sealed class Notice
+{
+    public NoticeKind Kind { get; set; }
+    /// <summary>The key of the grain to tell (obligor id or facility id).</summary>
+    public string Target { get; set; } = "";
+    /// <summary>The root or fragment id the notice is about.</summary>
+    public string Item { get; set; } = "";
+}

@@ -1,0 +1,61 @@
+using System.Net;
+using Orleans.Configuration;
+using Orleans.Dashboard;
+using SupplyChain.Db;
+using SupplyChain.Grains;
+
+namespace SupplyChain.Silo;
+
+public static class SiloSetup
+{
+    public const string ServiceId = "supplychain";
+
+    /// <summary>
+    /// Orleans on PostgreSQL (clustering, grain storage, reminders over ADO.NET) when a connection string is given,
+    /// in memory otherwise. Shared by the silo host and the tests' TestCluster.
+    /// </summary>
+    public static ISiloBuilder ConfigurePlatform(this ISiloBuilder silo, IConfiguration configuration, bool configureEndpoints = true)
+    {
+        var connectionString = configuration.GetConnectionString("SupplyChain");
+        silo.Configure<ClusterOptions>(o =>
+        {
+            o.ClusterId = configuration["SupplyChain:ClusterId"] ?? "supplychain";
+            o.ServiceId = ServiceId;
+        });
+        var siloPort = int.Parse(configuration["SupplyChain:SiloPort"] ?? "11111");
+        var gatewayPort = int.Parse(configuration["SupplyChain:GatewayPort"] ?? "30000");
+
+        if (connectionString is null)
+        {
+            if (configureEndpoints) silo.UseLocalhostClustering(siloPort, gatewayPort);
+            silo.AddMemoryGrainStorage(Storage.Name);
+            silo.UseInMemoryReminderService();
+        }
+        else
+        {
+            var tuned = Database.Tune(connectionString);
+            if (configureEndpoints)
+            {
+                silo.ConfigureEndpoints(IPAddress.Loopback, siloPort, gatewayPort, listenOnAnyHostAddress: false);
+                silo.UseAdoNetClustering(o =>
+                {
+                    o.Invariant = "Npgsql";
+                    o.ConnectionString = tuned;
+                });
+            }
+            silo.AddAdoNetGrainStorage(Storage.Name, o =>
+            {
+                o.Invariant = "Npgsql";
+                o.ConnectionString = tuned;
+                o.GrainStorageSerializer = new JsonGrainStateSerializer();
+            });
+            silo.UseAdoNetReminderService(o =>
+            {
+                o.Invariant = "Npgsql";
+                o.ConnectionString = tuned;
+            });
+        }
+        silo.AddDashboard();
+        return silo;
+    }
+}
