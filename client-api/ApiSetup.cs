@@ -15,11 +15,7 @@ public static class ApiSetup
     /// <summary>Registers what the HTTP API needs, in a silo and in a client-api process alike.</summary>
     public static WebApplicationBuilder AddPlatformApi(this WebApplicationBuilder builder)
     {
-        var connectionString = builder.Configuration.GetConnectionString(ConnectionStringName);
-        builder.Services.AddPlatformStores(connectionString);
-        builder.Services.AddSingleton(TimeProvider.System);
-        builder.Services.Configure<ClockOptions>(builder.Configuration.GetSection(ClockOptions.Section));
-        builder.Services.Configure<PlatformRules>(builder.Configuration.GetSection(PlatformRules.Section));
+        builder.Services.AddPlatformCore(builder.Configuration);
         builder.Services.Configure<ApiOptions>(builder.Configuration.GetSection(ApiOptions.Section));
         builder.Services.PostConfigure<ApiOptions>(o =>
         {
@@ -27,7 +23,6 @@ public static class ApiSetup
             o.OperatorKey = ApiKeyHash.NewKey();
             Console.WriteLine($"SupplyChain__OperatorKey was not set. The operator key of this process is: {o.OperatorKey}");
         });
-        builder.Services.AddSingleton<PlatformClock>();
         builder.Services.AddOpenApi();
         builder.Services.AddHealthChecks().AddCheck<ClusterHealthCheck>("cluster", tags: ["ready"]);
         builder.Logging.AddJsonConsole(o =>

@@ -11,7 +11,18 @@ public static class SiloProgram
 {
     public static async Task Main(string[] args)
     {
+        var app = await SiloHost.BuildAsync(args);
+        await app.RunAsync();
+    }
+}
+
+public static class SiloHost
+{
+    /// <summary>Builds the silo with its co-hosted API; tests call this with their own configuration and services.</summary>
+    public static async Task<WebApplication> BuildAsync(string[] args, Action<WebApplicationBuilder>? configure = null)
+    {
         var builder = WebApplication.CreateBuilder(args);
+        configure?.Invoke(builder);
         builder.WebHost.UseUrls(builder.Configuration["urls"] ?? builder.Configuration["ASPNETCORE_URLS"] ?? "http://127.0.0.1:5080");
         var connectionString = builder.Configuration.GetConnectionString(ApiSetup.ConnectionStringName);
         if (connectionString is null)
@@ -33,6 +44,6 @@ public static class SiloProgram
         var app = builder.Build();
         app.MapPlatformApi();
         app.MapOrleansDashboard("/dashboard");
-        await app.RunAsync();
+        return app;
     }
 }

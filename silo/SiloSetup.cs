@@ -3,6 +3,7 @@ using Orleans.Configuration;
 using Orleans.Dashboard;
 using SupplyChain.Db;
 using SupplyChain.Grains;
+using SupplyChain.Grains.Common;
 
 namespace SupplyChain.Silo;
 
@@ -17,6 +18,7 @@ public static class SiloSetup
     public static ISiloBuilder ConfigurePlatform(this ISiloBuilder silo, IConfiguration configuration, bool configureEndpoints = true)
     {
         var connectionString = configuration.GetConnectionString("SupplyChain");
+        silo.Services.AddPlatformCore(configuration);
         silo.Configure<ClusterOptions>(o =>
         {
             o.ClusterId = configuration["SupplyChain:ClusterId"] ?? "supplychain";

@@ -11,11 +11,11 @@ public static class FacilitiesApi
     public static RouteGroupBuilder MapFacilitiesApi(this RouteGroupBuilder v1)
     {
         v1.MapPost("/facilities", Create).AllowRoles(Role.Funder, Role.Operator).RequireIdempotencyKey()
-            .Accepts<CreateFacilityRequest>("application/json").Produces<FacilityDto>(201);
+.Produces<FacilityDto>(201);
         v1.MapGet("/facilities/{id}", Get).AllowRoles(Role.Funder, Role.Core, Role.Supplier, Role.Operator, Role.Risk)
             .Produces<FacilityDto>();
         v1.MapPost("/facilities/{id}/limit", SetLimit).AllowRoles(Role.Funder, Role.Operator).RequireIdempotencyKey()
-            .Accepts<SetLimitRequest>("application/json").Produces<FacilityDto>();
+.Produces<FacilityDto>();
         return v1;
     }
 

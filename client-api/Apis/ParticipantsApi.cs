@@ -17,17 +17,17 @@ public static class ParticipantsApi
     public static RouteGroupBuilder MapParticipantsApi(this RouteGroupBuilder v1)
     {
         v1.MapPost("/participants", Create).AllowRoles(Role.Operator).RequireIdempotencyKey()
-            .Accepts<CreateParticipantRequest>("application/json").Produces<CreatedParticipantDto>(201);
+.Produces<CreatedParticipantDto>(201);
         v1.MapGet("/participants/{id}", Get).Produces<ParticipantDto>();
         v1.MapPost("/risk-staff", CreateRiskStaff).AllowRoles(Role.Operator).RequireIdempotencyKey()
-            .Accepts<CreateRiskStaffRequest>("application/json").Produces<CreatedRiskStaffDto>(201);
+.Produces<CreatedRiskStaffDto>(201);
         v1.MapPost("/participants/{id}/issuance-limit", SetIssuanceLimit).AllowRoles(Role.Operator).RequireIdempotencyKey()
-            .Accepts<SetIssuanceLimitRequest>("application/json").Produces<IssuanceDto>();
+.Produces<IssuanceDto>();
         v1.MapGet("/participants/{id}/issuance", GetIssuance).AllowRoles(Role.Operator, Role.Risk, Role.Core).Produces<IssuanceDto>();
         return v1;
     }
 
-    private static async Task<ApiResponse> Create(HttpContext http, IGrainFactory grains, IApiKeyStore keys, TimeProvider time)
+    private static async Task<ApiResponse> Create(HttpContext http, IGrainFactory grains, IApiKeyStore keys, PlatformTime time)
     {
         var (body, problem) = await Body.ReadAsync<CreateParticipantRequest>(http);
         if (problem is not null) return problem;
@@ -44,11 +44,11 @@ public static class ParticipantsApi
         var registered = await grains.GetGrain<IParticipantGrain>(id).Register(name, role, null);
         if (!registered.IsOk) return ApiResponse.From(registered.Fault!);
         var apiKey = ApiKeyHash.NewKey();
-        await keys.AddAsync(apiKey, new KeyOwner(id, body.Kind!, null), time.GetUtcNow());
+        await keys.AddAsync(apiKey, new KeyOwner(id, body.Kind!, null), time.UtcNow);
         return ApiResponse.Created($"/v1/participants/{id}", new CreatedParticipantDto(id, name, body.Kind!, apiKey));
     }
 
-    private static async Task<ApiResponse> CreateRiskStaff(HttpContext http, IGrainFactory grains, IApiKeyStore keys, TimeProvider time)
+    private static async Task<ApiResponse> CreateRiskStaff(HttpContext http, IGrainFactory grains, IApiKeyStore keys, PlatformTime time)
     {
         var (body, problem) = await Body.ReadAsync<CreateRiskStaffRequest>(http);
         if (problem is not null) return problem;
@@ -65,7 +65,7 @@ public static class ParticipantsApi
         var registered = await grains.GetGrain<IParticipantGrain>(id).Register(name, Role.Risk, body.FunderId);
         if (!registered.IsOk) return ApiResponse.From(registered.Fault!);
         var apiKey = ApiKeyHash.NewKey();
-        await keys.AddAsync(apiKey, new KeyOwner(id, "risk", body.FunderId), time.GetUtcNow());
+        await keys.AddAsync(apiKey, new KeyOwner(id, "risk", body.FunderId), time.UtcNow);
         return ApiResponse.Created($"/v1/participants/{id}", new CreatedRiskStaffDto(id, name, body.FunderId, apiKey));
     }
 

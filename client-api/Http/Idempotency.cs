@@ -47,11 +47,11 @@ public static class Idempotency
             var hash = SHA256.HashData([.. Encoding.UTF8.GetBytes($"{http.Request.Method} {http.Request.Path}\n"), .. body]);
 
             var store = http.RequestServices.GetRequiredService<IIdempotencyStore>();
-            var time = http.RequestServices.GetRequiredService<TimeProvider>();
+            var time = http.RequestServices.GetRequiredService<PlatformTime>();
             var logger = http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("SupplyChain.Idempotency");
             using var scope = logger.BeginScope(new Dictionary<string, object> { ["OperationId"] = operationId, ["CallerId"] = caller.Id });
 
-            var begin = await store.BeginAsync(caller.Id, key, hash, time.GetUtcNow(), Lease);
+            var begin = await store.BeginAsync(caller.Id, key, hash, time.UtcNow, Lease);
             switch (begin.State)
             {
                 case IdempotencyState.Replay:
@@ -72,7 +72,7 @@ public static class Idempotency
                 if (result is ApiResponse response && response.StatusCode < 500)
                 {
                     await store.CompleteAsync(caller.Id, key,
-                        new StoredResponse(response.StatusCode, response.ContentType, response.Location, response.Body), time.GetUtcNow());
+                        new StoredResponse(response.StatusCode, response.ContentType, response.Location, response.Body), time.UtcNow);
                     logger.LogInformation("Operation {OperationId} answered {StatusCode}", operationId, response.StatusCode);
                 }
                 else

@@ -9,14 +9,14 @@ public sealed class ClockState
 
 public sealed class ClockGrain(
     [PersistentState("clock", Storage.Name)] IPersistentState<ClockState> state,
-    TimeProvider time) : Grain, IClockGrain
+    PlatformTime time) : Grain, IClockGrain
 {
     public const string Key = "platform";
 
     public async Task<DateOnly> Today()
     {
         if (state.State.Today is { } today) return today;
-        state.State.Today = DateOnly.FromDateTime(time.GetUtcNow().UtcDateTime);
+        state.State.Today = DateOnly.FromDateTime(time.UtcNow.UtcDateTime);
         await state.WriteOrDeactivateAsync(this);
         return state.State.Today.Value;
     }

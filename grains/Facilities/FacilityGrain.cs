@@ -29,7 +29,7 @@ public sealed class UsageEntry
 
 public sealed class FacilityGrain(
     [PersistentState("facility", Storage.Name)] IPersistentState<FacilityState> state,
-    TimeProvider time,
+    PlatformTime time,
     IOptions<PlatformRules> rules) : Grain, IFacilityGrain
 {
     private IGrainTimer? _sweep;
@@ -91,7 +91,7 @@ public sealed class FacilityGrain(
         if (used + amount.Fen > S.LimitFen)
             return new Fault(FaultCodes.InsufficientLimit, 409,
                 $"The facility has {new Money(Math.Max(0, S.LimitFen - used))} of room; {amount} is needed.");
-        S.Usage[fragmentId] = new UsageEntry { RootId = rootId, AmountFen = amount.Fen, ReservedAt = time.GetUtcNow() };
+        S.Usage[fragmentId] = new UsageEntry { RootId = rootId, AmountFen = amount.Fen, ReservedAt = time.UtcNow };
         await state.WriteOrDeactivateAsync(this);
         EnsureSweep();
         return Outcome<decimal>.Ok(S.AnnualRate);
@@ -132,7 +132,7 @@ public sealed class FacilityGrain(
         var period = rules.Value.ReservationTimeout;
         _sweep = this.RegisterGrainTimer(() =>
         {
-            var stale = time.GetUtcNow() - period;
+            var stale = time.UtcNow - period;
             var open = S.Usage.Values.Where(u => !u.Committed).ToList();
             foreach (var root in open.Where(u => u.ReservedAt < stale).Select(u => u.RootId).Distinct())
                 GrainFactory.GetGrain<IVoucherTreeGrain>(root).ResolveReservations().Ignore();

@@ -23,7 +23,7 @@ public sealed class FacilityLimit
 
 public sealed class ObligorGrain(
     [PersistentState("obligor", Storage.Name)] IPersistentState<ObligorState> state,
-    TimeProvider time,
+    PlatformTime time,
     IOptions<PlatformRules> rules) : Grain, IObligorGrain
 {
     private IGrainTimer? _sweep;
@@ -47,7 +47,7 @@ public sealed class ObligorGrain(
     {
         S.OperatorLimitFen = limit?.Fen;
         await state.WriteOrDeactivateAsync(this);
-        return Position(DateOnly.FromDateTime(time.GetUtcNow().UtcDateTime));
+        return Position(DateOnly.FromDateTime(time.UtcNow.UtcDateTime));
     }
 
     public async Task<Outcome<IssuancePosition>> Reserve(string rootId, Money amount, DateOnly today)
@@ -61,7 +61,7 @@ public sealed class ObligorGrain(
         if (position.Outstanding.Fen + amount.Fen > position.Limit.Fen)
             return new Fault(FaultCodes.LimitExceeded, 409,
                 $"Issuing {amount} would take outstanding vouchers to {new Money(position.Outstanding.Fen + amount.Fen)}, above the issuance limit of {position.Limit}.");
-        S.Roots[rootId] = new UsageEntry { RootId = rootId, AmountFen = amount.Fen, ReservedAt = time.GetUtcNow() };
+        S.Roots[rootId] = new UsageEntry { RootId = rootId, AmountFen = amount.Fen, ReservedAt = time.UtcNow };
         await state.WriteOrDeactivateAsync(this);
         EnsureSweep();
         return Outcome<IssuancePosition>.Ok(Position(today));
@@ -103,7 +103,7 @@ public sealed class ObligorGrain(
         var period = rules.Value.ReservationTimeout;
         _sweep = this.RegisterGrainTimer(() =>
         {
-            var stale = time.GetUtcNow() - period;
+            var stale = time.UtcNow - period;
             var open = S.Roots.Values.Where(u => !u.Committed).ToList();
             foreach (var entry in open.Where(u => u.ReservedAt < stale))
                 GrainFactory.GetGrain<IVoucherTreeGrain>(entry.RootId).ResolveReservations().Ignore();

@@ -12,7 +12,7 @@ public sealed class ParticipantState
 
 public sealed class ParticipantGrain(
     [PersistentState("participant", Storage.Name)] IPersistentState<ParticipantState> state,
-    TimeProvider time) : Grain, IParticipantGrain
+    PlatformTime time) : Grain, IParticipantGrain
 {
     public async Task<Outcome<Participant>> Register(string name, Role role, string? funderId)
     {
@@ -24,7 +24,7 @@ public sealed class ParticipantGrain(
         state.State.Name = name;
         state.State.Role = role;
         state.State.FunderId = funderId;
-        state.State.CreatedAt = time.GetUtcNow();
+        state.State.CreatedAt = time.UtcNow;
         await state.WriteOrDeactivateAsync(this);
         return Outcome<Participant>.Ok(View());
     }

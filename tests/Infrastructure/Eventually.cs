@@ -1,0 +1,18 @@
+namespace SupplyChain.Tests.Infrastructure;
+
+public static class Eventually
+{
+    /// <summary>Polls until the condition holds or the deadline passes; never a fixed sleep.</summary>
+    public static async Task True(Func<Task<bool>> condition, TimeSpan? within = null, string? because = null)
+    {
+        var deadline = DateTime.UtcNow + (within ?? TimeSpan.FromSeconds(30));
+        var delay = TimeSpan.FromMilliseconds(20);
+        while (true)
+        {
+            if (await condition()) return;
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"Condition not met in time: {because}");
+            await Task.Delay(delay);
+            delay = TimeSpan.FromMilliseconds(Math.Min(delay.TotalMilliseconds * 2, 500));
+        }
+    }
+}

@@ -1,0 +1,66 @@
+using System.Net;
+
+namespace SupplyChain.Tests.Infrastructure;
+
+public sealed record Party(string Id, string Kind, ApiClient Client);
+
+/// <summary>Builds the cast of a test through the API itself: participants, facilities and vouchers.</summary>
+public sealed class Scenario(ApiHost host)
+{
+    public ApiClient Operator { get; } = host.Client();
+
+    public async Task<Party> Participant(string kind, string? name = null)
+    {
+        var created = (await Operator.Post("/v1/participants", new { name = name ?? $"{kind} {Guid.NewGuid():N}"[..20], kind }))
+            .Expect(HttpStatusCode.Created);
+        return new Party(created.Id, kind, host.Client(created.Json.GetProperty("apiKey").GetString()));
+    }
+
+    public async Task<string> Facility(Party funder, Party obligor, decimal limit, decimal rate = 0.05m, string? expiresOn = null)
+    {
+        var created = (await funder.Client.Post("/v1/facilities", new
+        {
+            funderId = funder.Id, obligorId = obligor.Id, limit, annualRate = rate, expiresOn = expiresOn ?? "2030-12-31",
+        })).Expect(HttpStatusCode.Created);
+        return created.Id;
+    }
+
+    public async Task<DateOnly> Today() =>
+        DateOnly.Parse((await Operator.Get("/v1/admin/clock")).Expect(HttpStatusCode.OK).Json.GetProperty("today").GetString()!);
+
+    /// <summary>Issues a voucher from core to supplier and has the supplier accept it; returns the root id.</summary>
+    public async Task<string> ActiveVoucher(Party core, Party supplier, decimal amount, int days = 90)
+    {
+        var maturity = (await Today()).AddDays(days).ToString("yyyy-MM-dd");
+        var root = (await core.Client.Post("/v1/vouchers", new { beneficiaryId = supplier.Id, amount, maturityDate = maturity }))
+            .Expect(HttpStatusCode.Created).Id;
+        (await supplier.Client.Post($"/v1/vouchers/{root}/accept")).Expect(HttpStatusCode.OK);
+        return root;
+    }
+
+    public async Task<ApiResult> Tree(Party core, string rootId) =>
+        (await core.Client.Get($"/v1/vouchers/{rootId}/tree")).Expect(HttpStatusCode.OK);
+
+    /// <summary>The invariant of every tree: live fragments sum to the root's face.</summary>
+    public async Task AssertTreeSums(Party core, string rootId)
+    {
+        var tree = (await Tree(core, rootId)).Json;
+        var face = tree.GetProperty("root").GetProperty("amount").GetDecimal();
+        var live = tree.GetProperty("fragments").EnumerateArray()
+            .Where(f => f.GetProperty("status").GetString() is "pending" or "active" or "financed" or "overdue" or "defaulted")
+            .Sum(f => f.GetProperty("amount").GetDecimal());
+        var settledOrLive = tree.GetProperty("fragments").EnumerateArray()
+            .Where(f => f.GetProperty("status").GetString() is "settled")
+            .Sum(f => f.GetProperty("amount").GetDecimal());
+        Assert.True(live == face || settledOrLive == face || (live == 0 && tree.GetProperty("root").GetProperty("status").GetString() == "cancelled"),
+            $"live {live} settled {settledOrLive} face {face}");
+        foreach (var parent in tree.GetProperty("fragments").EnumerateArray()
+                     .Where(f => f.GetProperty("status").GetString() is "split" or "transferred"))
+        {
+            var id = parent.GetProperty("id").GetString();
+            var children = tree.GetProperty("fragments").EnumerateArray().Where(f => f.GetProperty("parentId").GetString() == id)
+                .Sum(f => f.GetProperty("amount").GetDecimal());
+            Assert.Equal(parent.GetProperty("amount").GetDecimal(), children);
+        }
+    }
+}
