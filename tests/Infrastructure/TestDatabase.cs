@@ -13,7 +13,8 @@ public sealed class TestDatabase : IDisposable
 
     public TestDatabase(string owner)
     {
-        Name = $"sct_{new string(owner.ToLowerInvariant().Where(char.IsLetterOrDigit).Take(30).ToArray())}_{Guid.NewGuid():N}"[..60];
+        var name = $"sct_{new string(owner.ToLowerInvariant().Where(char.IsLetterOrDigit).Take(30).ToArray())}_{Guid.NewGuid():N}";
+        Name = name[..Math.Min(name.Length, 60)];
         using var connection = new NpgsqlConnection(ServerConnectionString);
         connection.Open();
         using var command = new NpgsqlCommand($"CREATE DATABASE \"{Name}\"", connection);
