@@ -13,17 +13,21 @@ public static class SiloSetup
 
     /// <summary>
     /// Orleans on PostgreSQL (clustering, grain storage, reminders over ADO.NET) when a connection string is given,
-    /// in memory otherwise. Shared by the silo host and the tests' TestCluster.
+    /// in memory otherwise. Shared by the silo host and the tests' TestCluster, which owns cluster identity,
+    /// endpoints and membership itself (<paramref name="configureEndpoints"/> false).
     /// </summary>
     public static ISiloBuilder ConfigurePlatform(this ISiloBuilder silo, IConfiguration configuration, bool configureEndpoints = true)
     {
         var connectionString = configuration.GetConnectionString("SupplyChain");
         silo.Services.AddPlatformCore(configuration);
-        silo.Configure<ClusterOptions>(o =>
+        if (configureEndpoints)
         {
-            o.ClusterId = configuration["SupplyChain:ClusterId"] ?? "supplychain";
-            o.ServiceId = ServiceId;
-        });
+            silo.Configure<ClusterOptions>(o =>
+            {
+                o.ClusterId = configuration["SupplyChain:ClusterId"] ?? "supplychain";
+                o.ServiceId = ServiceId;
+            });
+        }
         var siloPort = int.Parse(configuration["SupplyChain:SiloPort"] ?? "11111");
         var gatewayPort = int.Parse(configuration["SupplyChain:GatewayPort"] ?? "30000");
 

@@ -47,16 +47,21 @@ public static class VouchersApi
             : ApiResponse.From(issued.Fault!);
     }
 
-    private static async Task<ApiResponse> List(HttpContext http, IVoucherIndex index, string? status, int? limit, string? after)
+    private static async Task<ApiResponse> List(HttpContext http, IVoucherIndex index, string? status, string? limit, string? after)
     {
         var caller = http.Caller();
         var v = new Validation();
         if (status is not null && !Enum.GetValues<VoucherStatus>().Any(s => s.Wire() == status))
             v.Add("status", "is not a voucher status");
-        if (limit is < 1 or > 200) v.Add("limit", "must be between 1 and 200");
+        int? size = null;
+        if (limit is not null)
+        {
+            if (int.TryParse(limit, System.Globalization.NumberStyles.None, null, out var parsed) && parsed is >= 1 and <= 200) size = parsed;
+            else v.Add("limit", "must be a whole number between 1 and 200");
+        }
         if (after is { Length: > 64 }) v.Add("after", "is not a cursor");
         if (!v.IsValid) return v.Problem();
-        var take = limit ?? 50;
+        var take = size ?? 50;
         var rows = await index.ListAsync(new FragmentQuery(
             caller.Role == Role.Core ? null : caller.Id, caller.Role == Role.Core ? caller.Id : null, status, after, take));
         var items = rows.Select(r => new VoucherDto(r.Id, r.RootId, r.ParentId, r.ObligorId, r.HolderId, r.Amount + 0.00m, r.IssueDate,
@@ -74,11 +79,11 @@ public static class VouchersApi
             t => new VoucherTreeDto(VoucherDto.From(t.Root), t.Fragments.Select(VoucherDto.From).ToList()));
     }
 
-    private static Task<ApiResponse> Accept(HttpContext http, string id, IGrainFactory grains) =>
-        OnTree(id, grains, tree => tree.Accept(http.Caller(), http.OperationId(), id), VoucherDto.From);
+    private static async Task<ApiResponse> Accept(HttpContext http, string id, IGrainFactory grains) =>
+        await Body.RequireNoneAsync(http) ?? await OnTree(id, grains, tree => tree.Accept(http.Caller(), http.OperationId(), id), VoucherDto.From);
 
-    private static Task<ApiResponse> Reject(HttpContext http, string id, IGrainFactory grains) =>
-        OnTree(id, grains, tree => tree.Reject(http.Caller(), http.OperationId(), id), VoucherDto.From);
+    private static async Task<ApiResponse> Reject(HttpContext http, string id, IGrainFactory grains) =>
+        await Body.RequireNoneAsync(http) ?? await OnTree(id, grains, tree => tree.Reject(http.Caller(), http.OperationId(), id), VoucherDto.From);
 
     private static async Task<ApiResponse> Split(HttpContext http, string id, IGrainFactory grains)
     {
@@ -119,6 +124,7 @@ public static class VouchersApi
 
     private static async Task<ApiResponse> Repay(HttpContext http, string id, IGrainFactory grains)
     {
+        if (await Body.RequireNoneAsync(http) is { } problem) return problem;
         var root = Ids.RootOf(id);
         if (root is null) return ApiResponse.NotFound("Voucher");
         if (root != id)

@@ -31,7 +31,7 @@ public sealed class ApiKeyAuthentication(RequestDelegate next, IApiKeyStore keys
             return;
         }
         var header = context.Request.Headers.Authorization.ToString();
-        var key = header.StartsWith("Bearer ", StringComparison.Ordinal) ? header["Bearer ".Length..].Trim() : null;
+        var key = header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header["Bearer ".Length..].Trim() : null;
         var caller = string.IsNullOrEmpty(key) || key.Length > 200 ? null : await Resolve(key);
         if (caller is null)
         {

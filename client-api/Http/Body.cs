@@ -34,6 +34,26 @@ public static class Body
         }
     }
 
+    /// <summary>For endpoints that take no body: nothing, or an empty JSON object. Anything else is refused, so that
+    /// a client that thinks it is sending a field (a partial amount, a new holder) learns that it is not.</summary>
+    public static async Task<ApiResponse?> RequireNoneAsync(HttpContext context)
+    {
+        var bytes = await BufferAsync(context);
+        if (bytes.Length == 0) return null;
+        try
+        {
+            using var document = JsonDocument.Parse(bytes);
+            if (document.RootElement.ValueKind != JsonValueKind.Object) return Invalid("body", "This request takes no body.");
+            foreach (var property in document.RootElement.EnumerateObject())
+                return Invalid(property.Name, "Unknown property: this request does not accept it.");
+            return null;
+        }
+        catch (JsonException)
+        {
+            return Invalid("body", "Malformed JSON or a value of the wrong type.");
+        }
+    }
+
     private static string Describe(JsonException e) =>
         e.Message.Contains("could not be mapped", StringComparison.Ordinal)
             ? "Unknown property: this request does not accept it."

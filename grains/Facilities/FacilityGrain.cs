@@ -14,9 +14,6 @@ public sealed class FacilityState
 
     /// <summary>Fragments the funder holds or is about to hold from the obligor: fragment id → usage.</summary>
     public Dictionary<string, UsageEntry> Usage { get; set; } = new();
-
-    /// <summary>Reservations released because their operation never took effect; a late reserve of one fails.</summary>
-    public HashSet<string> Released { get; set; } = new();
 }
 
 public sealed class UsageEntry
@@ -84,7 +81,6 @@ public sealed class FacilityGrain(
             return existing.AmountFen == amount.Fen
                 ? Outcome<decimal>.Ok(S.AnnualRate)
                 : Fault.Conflict("The fragment is already reserved with another amount.");
-        if (S.Released.Contains(fragmentId)) return Fault.Conflict("This reservation was already released.");
         if (today > S.ExpiresOn)
             return new Fault(FaultCodes.InsufficientLimit, 409, $"The facility expired on {S.ExpiresOn:yyyy-MM-dd}.");
         var used = UsedFen();
@@ -108,8 +104,10 @@ public sealed class FacilityGrain(
 
     public async Task Release(string fragmentId)
     {
-        var removed = S.Usage.Remove(fragmentId);
-        if (S.Released.Add(fragmentId) || removed) await state.WriteOrDeactivateAsync(this);
+        // A reserve that arrives after this (only from a stale activation, whose own write is then fenced out)
+        // is swept like any other open reservation.
+        if (S.Usage.TryGetValue(fragmentId, out var entry) && !entry.Committed && S.Usage.Remove(fragmentId))
+            await state.WriteOrDeactivateAsync(this);
     }
 
     public async Task Close(string fragmentId)
@@ -134,8 +132,8 @@ public sealed class FacilityGrain(
         {
             var stale = time.UtcNow - period;
             var open = S.Usage.Values.Where(u => !u.Committed).ToList();
-            foreach (var root in open.Where(u => u.ReservedAt < stale).Select(u => u.RootId).Distinct())
-                GrainFactory.GetGrain<IVoucherTreeGrain>(root).ResolveReservations().Ignore();
+            foreach (var (fragmentId, entry) in S.Usage.Where(u => !u.Value.Committed && u.Value.ReservedAt < stale))
+                GrainFactory.GetGrain<IVoucherTreeGrain>(entry.RootId).ResolveDiscount(this.GetPrimaryKeyString(), fragmentId).Ignore();
             if (open.Count == 0)
             {
                 _sweep?.Dispose();

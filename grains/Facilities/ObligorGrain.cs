@@ -11,8 +11,6 @@ public sealed class ObligorState
 
     /// <summary>Unsettled, uncancelled roots: root id → face. Reserved until the tree exists, then committed.</summary>
     public Dictionary<string, UsageEntry> Roots { get; set; } = new();
-
-    public HashSet<string> Released { get; set; } = new();
 }
 
 public sealed class FacilityLimit
@@ -56,7 +54,6 @@ public sealed class ObligorGrain(
             return existing.AmountFen == amount.Fen
                 ? Outcome<IssuancePosition>.Ok(Position(today))
                 : Fault.Conflict("This root is already reserved with another amount.");
-        if (S.Released.Contains(rootId)) return Fault.Conflict("This issuance was abandoned.");
         var position = Position(today);
         if (position.Outstanding.Fen + amount.Fen > position.Limit.Fen)
             return new Fault(FaultCodes.LimitExceeded, 409,
@@ -78,8 +75,8 @@ public sealed class ObligorGrain(
 
     public async Task Release(string rootId)
     {
-        var removed = S.Roots.Remove(rootId);
-        if (S.Released.Add(rootId) || removed) await state.WriteOrDeactivateAsync(this);
+        if (S.Roots.TryGetValue(rootId, out var entry) && !entry.Committed && S.Roots.Remove(rootId))
+            await state.WriteOrDeactivateAsync(this);
     }
 
     public async Task Close(string rootId)
@@ -106,7 +103,7 @@ public sealed class ObligorGrain(
             var stale = time.UtcNow - period;
             var open = S.Roots.Values.Where(u => !u.Committed).ToList();
             foreach (var entry in open.Where(u => u.ReservedAt < stale))
-                GrainFactory.GetGrain<IVoucherTreeGrain>(entry.RootId).ResolveReservations().Ignore();
+                GrainFactory.GetGrain<IVoucherTreeGrain>(entry.RootId).ResolveIssuance(this.GetPrimaryKeyString()).Ignore();
             if (open.Count == 0)
             {
                 _sweep?.Dispose();

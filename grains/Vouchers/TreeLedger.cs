@@ -63,8 +63,13 @@ public sealed class TreeLedger(VoucherTreeState state, string rootId, PlatformRu
         return f is not null && CanSee(caller, f) ? Outcome<FragmentState>.Ok(f) : Fault.NotFound("Voucher");
     }
 
-    public bool CanSeeTree(Caller caller) =>
-        caller.Role == Role.Operator || caller.Role == Role.Risk || caller.Id == state.ObligorId;
+    /// <summary>The obligor, the operator and risk staff; staff scoped to a funder only where that funder holds part of the tree.</summary>
+    public bool CanSeeTree(Caller caller) => caller.Role switch
+    {
+        Role.Operator => true,
+        Role.Risk => caller.FunderScope is null || state.Fragments.Any(f => f.HolderId == caller.FunderScope),
+        _ => caller.Id == state.ObligorId,
+    };
 
     public Outcome<Voucher> Accept(Caller caller, string fragmentId)
     {

@@ -170,23 +170,47 @@ public sealed partial class VoucherTreeGrain(
         return result;
     }
 
-    public async Task ResolveReservations()
+    public async Task ResolveIssuance(string obligorId)
     {
-        if (S.Phase == TreePhase.Issuing)
+        var obligor = GrainFactory.GetGrain<IObligorGrain>(obligorId);
+        if (S.Phase != TreePhase.None && S.ObligorId != obligorId) return;
+        switch (S.Phase)
         {
-            // Nobody finished this issuance in time: give the limit back and close the id for good.
-            await GrainFactory.GetGrain<IObligorGrain>(S.ObligorId).Release(RootId);
-            S.Phase = TreePhase.Aborted;
-            S.AbortedBecause = Fault.Conflict("The issuance did not complete and was abandoned; issue again with a new Idempotency-Key.");
-            await Write();
+            case TreePhase.Issued:
+                await (S.Fragments.Any(f => f.Status.IsLive()) ? obligor.Commit(RootId) : obligor.Close(RootId));
+                return;
+            case TreePhase.None or TreePhase.Issuing:
+                // Nobody finished this issuance in time: give the limit back and close the id for good.
+                await obligor.Release(RootId);
+                S.ObligorId = obligorId;
+                S.Phase = TreePhase.Aborted;
+                S.AbortedBecause = Fault.Conflict("The issuance did not complete and was abandoned; issue again with a new Idempotency-Key.");
+                await Write();
+                return;
+            case TreePhase.Aborted:
+                await obligor.Release(RootId);
+                return;
+        }
+    }
+
+    public async Task ResolveDiscount(string facilityId, string fragmentId)
+    {
+        var facility = GrainFactory.GetGrain<IFacilityGrain>(facilityId);
+        var f = Ledger.Find(fragmentId);
+        var held = f is not null && f.SenderId is not null && Ids.Facility(f.HolderId, S.ObligorId) == facilityId;
+        if (held && f!.Status == VoucherStatus.Financed)
+        {
+            await facility.Commit(fragmentId);
             return;
         }
-        if (S.Phase != TreePhase.Issued) return;
-        await ReleasePendingDiscounts();
-        S.Outbox.Add(new Notice { Kind = NoticeKind.ObligorCommit, Target = S.ObligorId, Item = RootId });
-        foreach (var f in S.Fragments.Where(f => f.Status == VoucherStatus.Financed))
-            S.Outbox.Add(new Notice { Kind = NoticeKind.FacilityCommit, Target = Ids.Facility(f.HolderId, S.ObligorId), Item = f.Id });
-        await DeliverOutbox();
+        if (held && !f!.Status.IsLive())
+        {
+            await facility.Close(fragmentId);
+            return;
+        }
+        // The discount never took effect: drop its intent, if any, and give the room back.
+        await facility.Release(fragmentId);
+        if (S.PendingDiscounts.RemoveAll(p => p.FragmentId == fragmentId) > 0) await Write();
     }
 
     private OperationRecord? Replay(string operationId) => S.Operations.GetValueOrDefault(operationId);

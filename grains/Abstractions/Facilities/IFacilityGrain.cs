@@ -44,7 +44,7 @@ public interface IFacilityGrain : IGrainWithStringKey
     [Alias("Commit")]
     Task Commit(string fragmentId);
 
-    /// <summary>Drops a reservation that did not take effect; remembered, so a late reserve of that id fails.</summary>
+    /// <summary>Drops a reservation that did not take effect (a committed one is never released).</summary>
     [Alias("Release")]
     Task Release(string fragmentId);
 

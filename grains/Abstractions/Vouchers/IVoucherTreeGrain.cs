@@ -39,9 +39,17 @@ public interface IVoucherTreeGrain : IGrainWithStringKey
     Task<Outcome<RepayResult>> Repay(Caller caller, string operationId);
 
     /// <summary>
-    /// Asked by a facility or obligor holding a reservation of this tree that has not resolved in time:
-    /// the tree commits it if the operation took effect, releases it otherwise. One-way, so the asker never waits on the tree.
+    /// Asked by the obligor when this tree's issuance reservation has stayed open too long: the tree commits it
+    /// if the root exists (closes it if the root is no longer outstanding), releases it otherwise.
+    /// One-way, so the obligor never waits on a tree.
     /// </summary>
-    [OneWay, Alias("ResolveReservations")]
-    Task ResolveReservations();
+    [OneWay, Alias("ResolveIssuance")]
+    Task ResolveIssuance(string obligorId);
+
+    /// <summary>
+    /// Asked by a facility whose reservation for <paramref name="fragmentId"/> has stayed open too long: the tree
+    /// commits it if the funder holds that fragment, closes it if it was settled, releases it otherwise.
+    /// </summary>
+    [OneWay, Alias("ResolveDiscount")]
+    Task ResolveDiscount(string facilityId, string fragmentId);
 }
