@@ -12,6 +12,9 @@ public sealed class ApiOptions
 
     /// <summary>The operator's API key; generated and printed once at start when not configured.</summary>
     public string? OperatorKey { get; set; }
+
+    /// <summary>How long a request may hold its Idempotency-Key before a retry may take it over (its process died).</summary>
+    public int IdempotencyLeaseSeconds { get; set; } = 60;
 }
 
 /// <summary>

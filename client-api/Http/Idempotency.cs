@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using Microsoft.Extensions.Options;
 using SupplyChain.Db.Stores;
 using SupplyChain.Grains.Common;
 
@@ -15,7 +16,6 @@ public static class Idempotency
 {
     public const string Header = "Idempotency-Key";
     private const string OperationKey = "supplychain.operation";
-    private static readonly TimeSpan Lease = TimeSpan.FromSeconds(60);
 
     /// <summary>The operation id of this request: a function of the caller and its key.</summary>
     public static string OperationId(this HttpContext context) =>
@@ -51,7 +51,8 @@ public static class Idempotency
             var logger = http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("SupplyChain.Idempotency");
             using var scope = logger.BeginScope(new Dictionary<string, object> { ["OperationId"] = operationId, ["CallerId"] = caller.Id });
 
-            var begin = await store.BeginAsync(caller.Id, key, hash, time.UtcNow, Lease);
+            var lease = TimeSpan.FromSeconds(http.RequestServices.GetRequiredService<IOptions<ApiOptions>>().Value.IdempotencyLeaseSeconds);
+            var begin = await store.BeginAsync(caller.Id, key, hash, time.UtcNow, lease);
             switch (begin.State)
             {
                 case IdempotencyState.Replay:

@@ -5,15 +5,19 @@ namespace SupplyChain.Tests.Infrastructure;
 public sealed record Party(string Id, string Kind, ApiClient Client);
 
 /// <summary>Builds the cast of a test through the API itself: participants, facilities and vouchers.</summary>
-public sealed class Scenario(ApiHost host)
+public sealed class Scenario(Func<string?, ApiClient> clientFor)
 {
-    public ApiClient Operator { get; } = host.Client();
+    public Scenario(ApiHost host) : this(host.Client)
+    {
+    }
+
+    public ApiClient Operator { get; } = clientFor(ApiHost.OperatorKey);
 
     public async Task<Party> Participant(string kind, string? name = null)
     {
         var created = (await Operator.Post("/v1/participants", new { name = name ?? $"{kind} {Guid.NewGuid():N}"[..20], kind }))
             .Expect(HttpStatusCode.Created);
-        return new Party(created.Id, kind, host.Client(created.Json.GetProperty("apiKey").GetString()));
+        return new Party(created.Id, kind, clientFor(created.Json.GetProperty("apiKey").GetString()));
     }
 
     public async Task<string> Facility(Party funder, Party obligor, decimal limit, decimal rate = 0.05m, string? expiresOn = null)

@@ -1,0 +1,176 @@
+using System.Collections.Concurrent;
+using System.Net;
+using Dapper;
+using Xunit.Abstractions;
+using SupplyChain.Tests.Infrastructure;
+
+namespace SupplyChain.Tests.Faults;
+
+/// <summary>
+/// The silo process is killed with SIGKILL in the middle of a burst of value-moving requests, then started again
+/// on the same database. Everything acknowledged before the kill must be there, unchanged; requests whose answer
+/// was lost are retried with the same Idempotency-Key until they answer, and take effect at most once.
+/// </summary>
+public sealed class CrashTests(ITestOutputHelper output) : IAsyncLifetime
+{
+    private readonly TestDatabase _db = new("crash");
+    private SiloProcess _silo = null!;
+
+    public async Task InitializeAsync()
+    {
+        _silo = new SiloProcess(_db.ConnectionString);
+        await _silo.StartAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _silo.DisposeAsync();
+        _db.Dispose();
+    }
+
+    private sealed record Sent(ApiClient Client, string Path, object? Body, string Key)
+    {
+        public ApiResult? Answer { get; set; }
+    }
+
+    [Fact]
+    public async Task AcknowledgedOperations_SurviveSigkill_AndRetriesApplyAtMostOnce()
+    {
+        var s = new Scenario(key => _silo.Client(key));
+        var core = await s.Participant("core");
+        var bank = await s.Participant("funder");
+        var facility = await s.Facility(bank, core, 10_000_000m, rate: 0.04m);
+        var suppliers = new List<Party>();
+        for (var i = 0; i < 8; i++) suppliers.Add(await s.Participant("supplier"));
+        var maturity = (await s.Today()).AddDays(120).ToString("yyyy-MM-dd");
+
+        var log = new ConcurrentQueue<Sent>();
+        var acknowledged = 0;
+        using var stop = new CancellationTokenSource();
+
+        async Task<ApiResult?> Send(ApiClient client, string path, object? body)
+        {
+            var sent = new Sent(client, path, body, Guid.NewGuid().ToString("N"));
+            log.Enqueue(sent);
+            try
+            {
+                sent.Answer = await client.Post(path, body, sent.Key);
+                Interlocked.Increment(ref acknowledged);
+                return sent.Answer;
+            }
+            catch (HttpRequestException)
+            {
+                return null; // no answer: the process died under us
+            }
+            catch (TaskCanceledException)
+            {
+                return null;
+            }
+        }
+
+        // Each worker: issue → accept → split → transfer part → accept it → discount part, again and again.
+        async Task Worker(int n)
+        {
+            var holder = suppliers[n];
+            var next = suppliers[(n + 1) % suppliers.Count];
+            while (!stop.IsCancellationRequested)
+            {
+                var issued = await Send(core.Client, "/v1/vouchers", new { beneficiaryId = holder.Id, amount = 1_000m, maturityDate = maturity });
+                if (issued?.Status != HttpStatusCode.Created) return;
+                var root = issued.Id;
+                if ((await Send(holder.Client, $"/v1/vouchers/{root}/accept", null))?.Status != HttpStatusCode.OK) return;
+                var split = await Send(holder.Client, $"/v1/vouchers/{root}/split", new { amounts = new[] { 600m, 400m } });
+                if (split?.Status != HttpStatusCode.Created) return;
+                var children = split.Json.GetProperty("children");
+                var transfer = await Send(holder.Client, $"/v1/vouchers/{children[0].GetProperty("id").GetString()}/transfer", new { toId = next.Id, amount = 250m });
+                if (transfer?.Status != HttpStatusCode.Created) return;
+                var passed = transfer.Json.GetProperty("transferred").GetProperty("id").GetString();
+                if ((await Send(next.Client, $"/v1/vouchers/{passed}/accept", null))?.Status != HttpStatusCode.OK) return;
+                if ((await Send(holder.Client, $"/v1/vouchers/{children[1].GetProperty("id").GetString()}/discount", new { funderId = bank.Id, amount = 150m }))?.Status
+                    != HttpStatusCode.Created) return;
+            }
+        }
+
+        var workers = Enumerable.Range(0, suppliers.Count).Select(Worker).ToList();
+        await Eventually.True(() => Task.FromResult(Volatile.Read(ref acknowledged) >= 120), TimeSpan.FromSeconds(120), "a burst of acknowledged operations");
+        await _silo.KillAsync();
+        stop.Cancel();
+        await Task.WhenAll(workers);
+        var beforeKill = log.Where(x => x.Answer is not null).ToList();
+        var lost = log.Where(x => x.Answer is null).ToList();
+        Assert.NotEmpty(beforeKill);
+
+        await _silo.StartAsync();
+
+        // Retry every request whose answer was lost, with its own key, until it gets a definite answer
+        // (while the dead request's lease on the key lasts, the answer is 409 in flight).
+        foreach (var sent in lost)
+        {
+            var client = _silo.Client(sent.Client.ApiKey);
+            await Eventually.True(async () =>
+            {
+                sent.Answer = await client.Post(sent.Path, sent.Body, sent.Key);
+                return !(sent.Answer.Status == HttpStatusCode.Conflict && sent.Answer.Code == "idempotency_key_in_flight");
+            }, TimeSpan.FromSeconds(30), "a definite answer to a retried request");
+            Assert.True((int)sent.Answer!.Status < 500, sent.Answer.Text);
+        }
+        output.WriteLine($"acknowledged before the kill: {beforeKill.Count}; answers lost to the kill and retried: {lost.Count}; " +
+                         $"retries that had taken effect before the kill: {lost.Count(x => x.Answer!.Headers.Contains("Idempotent-Replayed"))}");
+
+        // Every acknowledged answer replays byte for byte: the operation and its answer were stored before it was sent.
+        foreach (var sent in beforeKill)
+        {
+            var replay = await _silo.Client(sent.Client.ApiKey).Post(sent.Path, sent.Body, sent.Key);
+            Assert.Equal(sent.Answer!.Status, replay.Status);
+            Assert.Equal(sent.Answer.Bytes, replay.Bytes);
+        }
+
+        // Every fragment any answer showed is there, with the same identity and amount.
+        var coreClient = _silo.Client(core.Client.ApiKey);
+        var roots = log.Where(x => x.Path == "/v1/vouchers" && x.Answer?.Status == HttpStatusCode.Created).Select(x => x.Answer!.Id).ToList();
+        var fragments = new Dictionary<string, System.Text.Json.JsonElement>();
+        var sk = new Scenario(key => _silo.Client(key));
+        foreach (var root in roots)
+        {
+            foreach (var f in (await sk.Tree(core with { Client = coreClient }, root)).Json.GetProperty("fragments").EnumerateArray())
+                fragments[f.GetProperty("id").GetString()!] = f;
+            await sk.AssertTreeSums(core with { Client = coreClient }, root);
+        }
+        foreach (var answer in log.Select(x => x.Answer).Where(a => a is not null && (int)a.Status < 300))
+            foreach (var shown in Vouchers(answer!.Json))
+            {
+                Assert.True(fragments.TryGetValue(shown.GetProperty("id").GetString()!, out var stored), $"missing {shown}");
+                foreach (var field in new[] { "rootId", "parentId", "amount", "tier", "holderId", "obligorId" })
+                    Assert.Equal(shown.GetProperty(field).ToString(), stored.GetProperty(field).ToString());
+            }
+
+        // Limits agree with the ledger: issuance outstanding = faces of the roots; facility usage = funder-held fragments.
+        var financed = fragments.Values.Where(f => f.GetProperty("status").GetString() == "financed").Sum(f => f.GetProperty("amount").GetDecimal());
+        Assert.Equal(financed, (await _silo.Client(bank.Client.ApiKey).Get($"/v1/facilities/{facility}")).Json.GetProperty("used").GetDecimal());
+        Assert.Equal(roots.Count * 1_000m, (await coreClient.Get($"/v1/participants/{core.Id}/issuance")).Json.GetProperty("outstanding").GetDecimal());
+
+        await using var connection = _db.Open();
+        Assert.Equal(0, await connection.ExecuteScalarAsync<int>(
+            """
+            SELECT count(*) FROM (SELECT 1 FROM orleansstorage
+            GROUP BY serviceid, graintypestring, grainidn0, grainidn1, grainidextensionstring HAVING count(*) > 1) d
+            """));
+    }
+
+    private static IEnumerable<System.Text.Json.JsonElement> Vouchers(System.Text.Json.JsonElement json)
+    {
+        if (json.ValueKind != System.Text.Json.JsonValueKind.Object) yield break;
+        if (json.TryGetProperty("rootId", out _))
+        {
+            yield return json;
+            yield break;
+        }
+        foreach (var p in json.EnumerateObject())
+        {
+            if (p.Value.ValueKind == System.Text.Json.JsonValueKind.Object && p.Value.TryGetProperty("rootId", out _)) yield return p.Value;
+            if (p.Value.ValueKind == System.Text.Json.JsonValueKind.Array)
+                foreach (var item in p.Value.EnumerateArray().Where(i => i.ValueKind == System.Text.Json.JsonValueKind.Object && i.TryGetProperty("rootId", out _)))
+                    yield return item;
+        }
+    }
+}
