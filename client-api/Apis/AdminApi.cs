@@ -10,7 +10,7 @@ public static class AdminApi
     public static RouteGroupBuilder MapAdminApi(this RouteGroupBuilder v1)
     {
         // Moving the clock moves no value; a key is honoured when given, not required.
-        v1.MapPost("/admin/clock/advance", Advance).AllowRoles(Role.Operator).RequireIdempotencyKey(optional: true)
+        v1.MapPost("/admin/clock/advance", Advance).JsonBody<AdvanceClockRequest>().AllowRoles(Role.Operator).RequireIdempotencyKey(optional: true)
 .Produces<ClockDto>();
         v1.MapGet("/admin/clock", Today).AllowRoles(Role.Operator).Produces<ClockDto>();
         return v1;

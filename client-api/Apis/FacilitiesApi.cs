@@ -10,11 +10,11 @@ public static class FacilitiesApi
 {
     public static RouteGroupBuilder MapFacilitiesApi(this RouteGroupBuilder v1)
     {
-        v1.MapPost("/facilities", Create).AllowRoles(Role.Funder, Role.Operator).RequireIdempotencyKey()
+        v1.MapPost("/facilities", Create).JsonBody<CreateFacilityRequest>().AllowRoles(Role.Funder, Role.Operator).RequireIdempotencyKey()
 .Produces<FacilityDto>(201);
         v1.MapGet("/facilities/{id}", Get).AllowRoles(Role.Funder, Role.Core, Role.Supplier, Role.Operator, Role.Risk)
             .Produces<FacilityDto>();
-        v1.MapPost("/facilities/{id}/limit", SetLimit).AllowRoles(Role.Funder, Role.Operator).RequireIdempotencyKey()
+        v1.MapPost("/facilities/{id}/limit", SetLimit).JsonBody<SetLimitRequest>().AllowRoles(Role.Funder, Role.Operator).RequireIdempotencyKey()
 .Produces<FacilityDto>();
         return v1;
     }

@@ -16,12 +16,12 @@ public static class ParticipantsApi
 
     public static RouteGroupBuilder MapParticipantsApi(this RouteGroupBuilder v1)
     {
-        v1.MapPost("/participants", Create).AllowRoles(Role.Operator).RequireIdempotencyKey()
+        v1.MapPost("/participants", Create).JsonBody<CreateParticipantRequest>().AllowRoles(Role.Operator).RequireIdempotencyKey()
 .Produces<CreatedParticipantDto>(201);
         v1.MapGet("/participants/{id}", Get).Produces<ParticipantDto>();
-        v1.MapPost("/risk-staff", CreateRiskStaff).AllowRoles(Role.Operator).RequireIdempotencyKey()
+        v1.MapPost("/risk-staff", CreateRiskStaff).JsonBody<CreateRiskStaffRequest>().AllowRoles(Role.Operator).RequireIdempotencyKey()
 .Produces<CreatedRiskStaffDto>(201);
-        v1.MapPost("/participants/{id}/issuance-limit", SetIssuanceLimit).AllowRoles(Role.Operator).RequireIdempotencyKey()
+        v1.MapPost("/participants/{id}/issuance-limit", SetIssuanceLimit).JsonBody<SetIssuanceLimitRequest>().AllowRoles(Role.Operator).RequireIdempotencyKey()
 .Produces<IssuanceDto>();
         v1.MapGet("/participants/{id}/issuance", GetIssuance).AllowRoles(Role.Operator, Role.Risk, Role.Core).Produces<IssuanceDto>();
         return v1;

@@ -10,18 +10,18 @@ public static class VouchersApi
 {
     public static RouteGroupBuilder MapVouchersApi(this RouteGroupBuilder v1)
     {
-        v1.MapPost("/vouchers", Issue).AllowRoles(Role.Core).RequireIdempotencyKey()
+        v1.MapPost("/vouchers", Issue).JsonBody<IssueVoucherRequest>().AllowRoles(Role.Core).RequireIdempotencyKey()
 .Produces<VoucherDto>(201);
         v1.MapGet("/vouchers", List).AllowRoles(Role.Core, Role.Supplier, Role.Funder, Role.Sponsor).Produces<VoucherPageDto>();
         v1.MapGet("/vouchers/{id}", Get).Produces<VoucherDto>();
         v1.MapGet("/vouchers/{id}/tree", GetTree).AllowRoles(Role.Core, Role.Operator, Role.Risk).Produces<VoucherTreeDto>();
         v1.MapPost("/vouchers/{id}/accept", Accept).AllowRoles(Role.Supplier).RequireIdempotencyKey().Produces<VoucherDto>();
         v1.MapPost("/vouchers/{id}/reject", Reject).AllowRoles(Role.Supplier).RequireIdempotencyKey().Produces<VoucherDto>();
-        v1.MapPost("/vouchers/{id}/split", Split).AllowRoles(Role.Supplier).RequireIdempotencyKey()
+        v1.MapPost("/vouchers/{id}/split", Split).JsonBody<SplitRequest>().AllowRoles(Role.Supplier).RequireIdempotencyKey()
 .Produces<SplitDto>(201);
-        v1.MapPost("/vouchers/{id}/transfer", Transfer).AllowRoles(Role.Supplier).RequireIdempotencyKey()
+        v1.MapPost("/vouchers/{id}/transfer", Transfer).JsonBody<TransferRequest>().AllowRoles(Role.Supplier).RequireIdempotencyKey()
 .Produces<TransferDto>(201);
-        v1.MapPost("/vouchers/{id}/discount", Discount).AllowRoles(Role.Supplier).RequireIdempotencyKey()
+        v1.MapPost("/vouchers/{id}/discount", Discount).JsonBody<DiscountRequest>().AllowRoles(Role.Supplier).RequireIdempotencyKey()
 .Produces<DiscountDto>(201);
         v1.MapPost("/vouchers/{id}/repay", Repay).AllowRoles(Role.Core).RequireIdempotencyKey().Produces<RepayDto>();
         return v1;
