@@ -4,6 +4,7 @@ using Orleans.Dashboard;
 using SupplyChain.Db;
 using SupplyChain.Grains;
 using SupplyChain.Grains.Common;
+using SupplyChain.Grains.Maturity;
 
 namespace SupplyChain.Silo;
 
@@ -62,6 +63,8 @@ public static class SiloSetup
             });
         }
         silo.AddDashboard();
+        silo.AddStartupTask(async (services, _) =>
+            await services.GetRequiredService<IGrainFactory>().GetGrain<IMaturitySweepGrain>(MaturitySweepGrain.Key).Start());
         return silo;
     }
 }

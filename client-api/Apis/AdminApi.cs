@@ -2,6 +2,7 @@ using SupplyChain.Api.Contracts;
 using SupplyChain.Api.Http;
 using SupplyChain.Grains.Clock;
 using SupplyChain.Grains.Common;
+using SupplyChain.Grains.Maturity;
 
 namespace SupplyChain.Api.Apis;
 
@@ -26,6 +27,8 @@ public static class AdminApi
         if (body.Days is < 1 or > 3660) v.Add("days", "must be between 1 and 3660");
         if (!v.IsValid) return v.Problem();
         var today = await grains.GetGrain<IClockGrain>(ClockGrain.Key).Advance(days);
+        // Whatever fell due by the new date is processed now, not at the next minute's tick.
+        await grains.GetGrain<IMaturitySweepGrain>(MaturitySweepGrain.Key).Sweep();
         return ApiResponse.Ok(new ClockDto(today));
     }
 

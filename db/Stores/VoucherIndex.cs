@@ -29,10 +29,32 @@ public interface IVoucherIndex
     Task UpsertAsync(IReadOnlyCollection<IndexedFragment> fragments, long treeVersion);
 
     Task<IReadOnlyList<IndexedFragment>> ListAsync(FragmentQuery query);
+
+    /// <summary>
+    /// Roots that may have something due by <paramref name="today"/>: live past maturity, overdue past the default
+    /// day, or pending long enough to expire. A superset is fine: each tree decides exactly, idempotently.
+    /// </summary>
+    Task<IReadOnlyList<string>> DueRootsAsync(DateOnly today, int pendingExpiryDays, int defaultAfterDays, int limit);
 }
 
 public sealed class PostgresVoucherIndex(NpgsqlDataSource dataSource) : IVoucherIndex
 {
+    public async Task<IReadOnlyList<string>> DueRootsAsync(DateOnly today, int pendingExpiryDays, int defaultAfterDays, int limit)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync();
+        var roots = await connection.QueryAsync<string>(
+            """
+            SELECT DISTINCT root_id FROM voucher_fragments
+            WHERE (status IN ('pending', 'active', 'financed') AND maturity_date < @today::date)
+               OR (status = 'overdue' AND maturity_date + @defaultAfterDays <= @today::date)
+               OR (status = 'pending' AND issue_date + @pendingExpiryDays <= @today::date)
+            LIMIT @limit
+            """,
+            // Dapper has no DateOnly parameters: a midnight DateTime, cast to date in SQL.
+            new { today = today.ToDateTime(TimeOnly.MinValue), pendingExpiryDays, defaultAfterDays, limit });
+        return roots.ToList();
+    }
+
     public async Task UpsertAsync(IReadOnlyCollection<IndexedFragment> fragments, long treeVersion)
     {
         if (fragments.Count == 0) return;
@@ -94,6 +116,22 @@ public sealed class PostgresVoucherIndex(NpgsqlDataSource dataSource) : IVoucher
 
 public sealed class InMemoryVoucherIndex : IVoucherIndex
 {
+    public Task<IReadOnlyList<string>> DueRootsAsync(DateOnly today, int pendingExpiryDays, int defaultAfterDays, int limit)
+    {
+        lock (_rows)
+        {
+            IReadOnlyList<string> roots = _rows.Values.Select(r => r.Fragment)
+                .Where(f => IsDue(f.Status, f.MaturityDate, f.IssueDate, today, pendingExpiryDays, defaultAfterDays))
+                .Select(f => f.RootId).Distinct().Take(limit).ToList();
+            return Task.FromResult(roots);
+        }
+    }
+
+    private static bool IsDue(string status, DateOnly maturity, DateOnly created, DateOnly today, int pendingDays, int defaultDays) =>
+        (status is "pending" or "active" or "financed" && maturity < today)
+        || (status == "overdue" && maturity.AddDays(defaultDays) <= today)
+        || (status == "pending" && created.AddDays(pendingDays) <= today);
+
     private readonly SortedDictionary<string, (IndexedFragment Fragment, long Version)> _rows = new(StringComparer.Ordinal);
 
     public Task UpsertAsync(IReadOnlyCollection<IndexedFragment> fragments, long treeVersion)

@@ -39,6 +39,7 @@ public sealed class TreeLedger(VoucherTreeState state, string rootId, PlatformRu
             Tier = 1,
             Status = VoucherStatus.Pending,
             IssueDate = today,
+            PendingSince = today,
         });
         return View(state.Fragments[0]);
     }
@@ -85,15 +86,57 @@ public sealed class TreeLedger(VoucherTreeState state, string rootId, PlatformRu
     {
         var found = RecipientOfPending(caller, fragmentId);
         if (!found.IsOk) return found.Fault!;
-        var f = found.Value!;
+        var (rejected, returned) = RejectPending(found.Value!, today);
+        return Outcome<(Voucher, Voucher?)>.Ok((View(rejected), returned is null ? null : View(returned)));
+    }
+
+    private (FragmentState Rejected, FragmentState? Returned) RejectPending(FragmentState f, DateOnly on)
+    {
         if (f.SenderId is null)
         {
             f.Status = VoucherStatus.Cancelled;
-            return Outcome<(Voucher, Voucher?)>.Ok((View(f), null));
+            return (f, null);
         }
         f.Status = VoucherStatus.Rejected;
-        var back = NewFragment(f.Id, f.SenderId, null, f.AmountFen, f.Tier - 1, VoucherStatus.Active, today);
-        return Outcome<(Voucher, Voucher?)>.Ok((View(f), View(back)));
+        return (f, NewFragment(f.Id, f.SenderId, null, f.AmountFen, f.Tier - 1, VoucherStatus.Active, on));
+    }
+
+    /// <summary>
+    /// Applies, in date order, what the calendar did since the tree was last touched: pending fragments left
+    /// unanswered for PendingExpiryDays are rejected (a root is cancelled); the day after maturity every live
+    /// fragment is overdue; DefaultAfterOverdueDays after maturity, still unpaid, defaulted. Idempotent: running
+    /// it again on the same or an earlier date changes nothing, and a late run catches up fully.
+    /// </summary>
+    public CatchUp CatchUp(DateOnly today)
+    {
+        var touched = new List<FragmentState>();
+        var cancelled = false;
+        foreach (var f in state.Fragments.Where(f => f.Status == VoucherStatus.Pending).ToList())
+        {
+            var deadline = f.PendingSince.AddDays(rules.PendingExpiryDays);
+            if (deadline > today || deadline > state.MaturityDate) continue;
+            var (rejected, returned) = RejectPending(f, deadline);
+            cancelled |= rejected.Status == VoucherStatus.Cancelled;
+            touched.Add(rejected);
+            if (returned is not null) touched.Add(returned);
+        }
+        if (today > state.MaturityDate)
+        {
+            foreach (var f in state.Fragments.Where(f => f.Status is VoucherStatus.Pending or VoucherStatus.Active or VoucherStatus.Financed))
+            {
+                f.Status = VoucherStatus.Overdue;
+                touched.Add(f);
+            }
+        }
+        if (today >= state.MaturityDate.AddDays(rules.DefaultAfterOverdueDays))
+        {
+            foreach (var f in state.Fragments.Where(f => f.Status == VoucherStatus.Overdue))
+            {
+                f.Status = VoucherStatus.Defaulted;
+                touched.Add(f);
+            }
+        }
+        return new CatchUp(touched.Distinct().ToList(), cancelled);
     }
 
     public Outcome<SplitResult> Split(Caller caller, string fragmentId, IReadOnlyList<Money> amounts, DateOnly today)
@@ -133,6 +176,7 @@ public sealed class TreeLedger(VoucherTreeState state, string rootId, PlatformRu
             f.HolderId = toId;
             f.Tier += 1;
             f.Status = VoucherStatus.Pending;
+            f.PendingSince = today;
             var moved = View(f);
             return Outcome<TransferResult>.Ok(new TransferResult(moved, moved, null));
         }
@@ -181,6 +225,7 @@ public sealed class TreeLedger(VoucherTreeState state, string rootId, PlatformRu
             f.SenderId = seller;
             f.HolderId = funderId;
             f.Status = VoucherStatus.Financed;
+            f.FunderHeld = true;
             financed = f;
         }
         else
@@ -188,6 +233,7 @@ public sealed class TreeLedger(VoucherTreeState state, string rootId, PlatformRu
             f.Status = VoucherStatus.Transferred;
             var sequence = int.Parse(plan.FinancedId.AsSpan(plan.FinancedId.IndexOf('-') + 1));
             financed = AddFragment(Ids.Fragment(rootId, sequence), f.Id, funderId, seller, plan.Amount.Fen, f.Tier, VoucherStatus.Financed, today);
+            financed.FunderHeld = true;
             remainder = AddFragment(Ids.Fragment(rootId, sequence + 1), f.Id, seller, null, f.AmountFen - plan.Amount.Fen, f.Tier, VoucherStatus.Active, today);
         }
         return Outcome<DiscountResult>.Ok(new DiscountResult(View(f), View(financed), remainder is null ? null : View(remainder),
@@ -250,11 +296,13 @@ public sealed class TreeLedger(VoucherTreeState state, string rootId, PlatformRu
         var f = new FragmentState
         {
             Id = id, ParentId = parentId, HolderId = holderId, SenderId = senderId, AmountFen = amountFen,
-            Tier = tier, Status = status, IssueDate = today,
+            Tier = tier, Status = status, IssueDate = today, PendingSince = today,
         };
         state.Fragments.Add(f);
         return f;
     }
 }
+
+public sealed record CatchUp(IReadOnlyList<FragmentState> Touched, bool RootCancelled);
 
 public sealed record DiscountPlan(string FragmentId, string FinancedId, bool Whole, Money Amount, int Days);

@@ -20,6 +20,7 @@ public sealed partial class VoucherTreeGrain
 
         await ReleasePendingDiscounts();
         var today = await clock.TodayAsync();
+        await CatchUp(today);
         var funder = await GrainFactory.GetGrain<IParticipantGrain>(funderId).Get();
         var planned = Ledger.PlanDiscount(caller, fragmentId, funder?.Role, amount, today);
         if (!planned.IsOk) return planned.Fault!;

@@ -82,26 +82,43 @@ public sealed partial class VoucherTreeGrain(
         return Outcome<Voucher>.Ok(root);
     }
 
-    public Task<Outcome<Voucher>> Get(Caller caller, string fragmentId)
+    public async Task<Outcome<Voucher>> Get(Caller caller, string fragmentId)
     {
-        if (S.Phase != TreePhase.Issued) return Task.FromResult<Outcome<Voucher>>(Fault.NotFound("Voucher"));
+        if (S.Phase != TreePhase.Issued) return Fault.NotFound("Voucher");
+        await CatchUp(await clock.TodayAsync());
         var visible = Ledger.Visible(caller, fragmentId);
-        return Task.FromResult(visible.IsOk ? Outcome<Voucher>.Ok(Ledger.View(visible.Value!)) : visible.Fault!);
+        return visible.IsOk ? Outcome<Voucher>.Ok(Ledger.View(visible.Value!)) : visible.Fault!;
     }
 
-    public Task<Outcome<VoucherTree>> GetTree(Caller caller)
+    public async Task<Outcome<VoucherTree>> GetTree(Caller caller)
     {
-        if (S.Phase != TreePhase.Issued || !Ledger.CanSeeTree(caller))
-            return Task.FromResult<Outcome<VoucherTree>>(Fault.NotFound("Voucher"));
+        if (S.Phase != TreePhase.Issued || !Ledger.CanSeeTree(caller)) return Fault.NotFound("Voucher");
+        await CatchUp(await clock.TodayAsync());
         var ledger = Ledger;
         var fragments = S.Fragments.Select(ledger.View).ToList();
-        return Task.FromResult(Outcome<VoucherTree>.Ok(new VoucherTree(fragments[0], fragments)));
+        return Outcome<VoucherTree>.Ok(new VoucherTree(fragments[0], fragments));
+    }
+
+    public async Task CatchUp()
+    {
+        if (S.Phase == TreePhase.Issued) await CatchUp(await clock.TodayAsync());
+    }
+
+    /// <summary>Brings the tree up to today before anything reads or changes it (expiry, overdue, default).</summary>
+    private async Task CatchUp(DateOnly today)
+    {
+        var result = Ledger.CatchUp(today);
+        if (result.Touched.Count == 0) return;
+        if (result.RootCancelled) S.Outbox.Add(new Notice { Kind = NoticeKind.ObligorClose, Target = S.ObligorId, Item = RootId });
+        await Write();
+        await AfterChange(result.Touched);
     }
 
     public async Task<Outcome<Voucher>> Accept(Caller caller, string operationId, string fragmentId)
     {
         if (Replay(operationId) is { } done) return Outcome<Voucher>.Ok(await Replayed(done, 0));
         if (S.Phase != TreePhase.Issued) return Fault.NotFound("Voucher");
+        await CatchUp(await clock.TodayAsync());
         var result = Ledger.Accept(caller, fragmentId);
         if (!result.IsOk) return result;
         await Commit(operationId, "accept", [fragmentId]);
@@ -112,7 +129,9 @@ public sealed partial class VoucherTreeGrain(
     {
         if (Replay(operationId) is { } done) return Outcome<Voucher>.Ok(await Replayed(done, 0));
         if (S.Phase != TreePhase.Issued) return Fault.NotFound("Voucher");
-        var result = Ledger.Reject(caller, fragmentId, await clock.TodayAsync());
+        var today = await clock.TodayAsync();
+        await CatchUp(today);
+        var result = Ledger.Reject(caller, fragmentId, today);
         if (!result.IsOk) return result.Fault!;
         var (rejected, returned) = result.Value;
         if (rejected.Status == VoucherStatus.Cancelled)
@@ -126,7 +145,9 @@ public sealed partial class VoucherTreeGrain(
         if (Replay(operationId) is { } done)
             return Outcome<SplitResult>.Ok(new SplitResult(await Replayed(done, 0), done.FragmentIds.Skip(1).Select(View).ToList()));
         if (S.Phase != TreePhase.Issued) return Fault.NotFound("Voucher");
-        var result = Ledger.Split(caller, fragmentId, amounts, await clock.TodayAsync());
+        var today = await clock.TodayAsync();
+        await CatchUp(today);
+        var result = Ledger.Split(caller, fragmentId, amounts, today);
         if (!result.IsOk) return result;
         await Commit(operationId, "split", [result.Value!.Parent.Id, .. result.Value.Children.Select(c => c.Id)]);
         return result;
@@ -139,6 +160,7 @@ public sealed partial class VoucherTreeGrain(
                 done.FragmentIds.Count > 2 ? View(done.FragmentIds[2]) : null));
         if (S.Phase != TreePhase.Issued) return Fault.NotFound("Voucher");
         var today = await clock.TodayAsync();
+        await CatchUp(today);
         var recipient = await GrainFactory.GetGrain<IParticipantGrain>(toId).Get();
         var result = Ledger.Transfer(caller, fragmentId, toId, recipient?.Role, amount, today);
         if (!result.IsOk) return result;
@@ -154,7 +176,8 @@ public sealed partial class VoucherTreeGrain(
                 done.Payments.Select(p => new Payment(p.FromId, p.ToId, new Money(p.AmountFen), p.Reason)).ToList()));
         if (S.Phase != TreePhase.Issued) return Fault.NotFound("Voucher");
         var today = await clock.TodayAsync();
-        var financed = S.Fragments.Where(f => f.Status == VoucherStatus.Financed).Select(f => (f.Id, f.HolderId)).ToList();
+        await CatchUp(today);
+        var financed = S.Fragments.Where(f => f.FunderHeld && f.Status.IsLive()).Select(f => (f.Id, f.HolderId)).ToList();
         var result = Ledger.Repay(caller, today);
         if (!result.IsOk) return result;
         var r = result.Value!;
@@ -197,8 +220,8 @@ public sealed partial class VoucherTreeGrain(
     {
         var facility = GrainFactory.GetGrain<IFacilityGrain>(facilityId);
         var f = Ledger.Find(fragmentId);
-        var held = f is not null && f.SenderId is not null && Ids.Facility(f.HolderId, S.ObligorId) == facilityId;
-        if (held && f!.Status == VoucherStatus.Financed)
+        var held = f is not null && f.FunderHeld && Ids.Facility(f.HolderId, S.ObligorId) == facilityId;
+        if (held && f!.Status.IsLive())
         {
             await facility.Commit(fragmentId);
             return;

@@ -57,6 +57,12 @@ public sealed class FragmentState
     public int Tier { get; set; }
     public VoucherStatus Status { get; set; }
     public DateOnly IssueDate { get; set; }
+
+    /// <summary>When the fragment last became pending: its recipient has until this + PendingExpiryDays to answer.</summary>
+    public DateOnly PendingSince { get; set; }
+
+    /// <summary>Bought by its holder, a funder: counted in that funder's facility until it leaves the funder's hands.</summary>
+    public bool FunderHeld { get; set; }
 }
 
 public sealed class OperationRecord

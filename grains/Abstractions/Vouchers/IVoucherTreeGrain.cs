@@ -35,6 +35,10 @@ public interface IVoucherTreeGrain : IGrainWithStringKey
     [Alias("Discount")]
     Task<Outcome<DiscountResult>> Discount(Caller caller, string operationId, string fragmentId, string funderId, Money amount);
 
+    /// <summary>Applies whatever fell due by today (expiry of pending fragments, overdue, default).</summary>
+    [Alias("CatchUp")]
+    Task CatchUp();
+
     [Alias("Repay")]
     Task<Outcome<RepayResult>> Repay(Caller caller, string operationId);
 

@@ -1,0 +1,42 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using SupplyChain.Db.Stores;
+using SupplyChain.Grains.Common;
+using SupplyChain.Grains.Vouchers;
+
+namespace SupplyChain.Grains.Maturity;
+
+public sealed class MaturitySweepGrain(
+    PlatformClock clock,
+    IVoucherIndex index,
+    IOptions<PlatformRules> rules,
+    ILogger<MaturitySweepGrain> logger) : Grain, IMaturitySweepGrain, IRemindable
+{
+    public const string Key = "platform";
+    private const int Batch = 500;
+
+    public async Task Start() =>
+        await this.RegisterOrUpdateReminder("sweep", TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
+
+    // Ticks may be skipped or repeated: a sweep only asks trees to catch up to today, which is idempotent.
+    public async Task ReceiveReminder(string reminderName, TickStatus status) => await Sweep();
+
+    public async Task<int> Sweep()
+    {
+        var today = await clock.TodayAsync();
+        var total = 0;
+        while (true)
+        {
+            var roots = await index.DueRootsAsync(today, rules.Value.PendingExpiryDays, rules.Value.DefaultAfterOverdueDays, Batch);
+            await Task.WhenAll(roots.Select(r => GrainFactory.GetGrain<IVoucherTreeGrain>(r).CatchUp()));
+            total += roots.Count;
+            // A tree whose pending fragment is not yet due by its own clock stays a candidate: stop when a batch
+            // made no progress rather than loop on it.
+            if (roots.Count < Batch || total > 100_000) break;
+            var again = await index.DueRootsAsync(today, rules.Value.PendingExpiryDays, rules.Value.DefaultAfterOverdueDays, Batch);
+            if (again.SequenceEqual(roots)) break;
+        }
+        if (total > 0) logger.LogInformation("Maturity sweep for {Today}: {Trees} trees asked to catch up", today, total);
+        return total;
+    }
+}
