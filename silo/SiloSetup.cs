@@ -4,6 +4,7 @@ using Orleans.Dashboard;
 using SupplyChain.Db;
 using SupplyChain.Grains;
 using SupplyChain.Grains.Common;
+using SupplyChain.Grains.Housekeeping;
 using SupplyChain.Grains.Maturity;
 
 namespace SupplyChain.Silo;
@@ -64,7 +65,11 @@ public static class SiloSetup
         }
         silo.AddDashboard();
         silo.AddStartupTask(async (services, _) =>
-            await services.GetRequiredService<IGrainFactory>().GetGrain<IMaturitySweepGrain>(MaturitySweepGrain.Key).Start());
+        {
+            var grains = services.GetRequiredService<IGrainFactory>();
+            await grains.GetGrain<IMaturitySweepGrain>(MaturitySweepGrain.Key).Start();
+            await grains.GetGrain<IIdempotencyJanitorGrain>(IdempotencyJanitorGrain.Key).Start();
+        });
         return silo;
     }
 }

@@ -27,6 +27,9 @@ public interface IIdempotencyStore
 
     /// <summary>The request failed without a definite answer: free the key for a retry.</summary>
     Task AbandonAsync(string principalId, string key);
+
+    /// <summary>Forgets records created before <paramref name="before"/> (the contract keeps them at least 24 hours).</summary>
+    Task<int> PurgeAsync(DateTimeOffset before);
 }
 
 public sealed class PostgresIdempotencyStore(NpgsqlDataSource dataSource) : IIdempotencyStore
@@ -81,6 +84,13 @@ public sealed class PostgresIdempotencyStore(NpgsqlDataSource dataSource) : IIde
             new { principalId, key });
     }
 
+    public async Task<int> PurgeAsync(DateTimeOffset before)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync();
+        return await connection.ExecuteAsync(
+            "DELETE FROM idempotency_records WHERE created_at < @before AND (state = 'done' OR lease_until < @before)", new { before });
+    }
+
     private sealed record Row(byte[] RequestHash, string State, int? StatusCode, string? ContentType, string? Location, byte[]? Body);
 }
 
@@ -95,7 +105,7 @@ public sealed class InMemoryIdempotencyStore : IIdempotencyStore
             if (!_entries.TryGetValue((principalId, key), out var entry)
                 || (entry.Response is null && entry.LeaseUntil < now && entry.Hash.AsSpan().SequenceEqual(requestHash)))
             {
-                _entries[(principalId, key)] = new Entry(requestHash, now + lease, null);
+                _entries[(principalId, key)] = new Entry(requestHash, now + lease, null, now);
                 return Task.FromResult(new IdempotencyBegin(IdempotencyState.Started));
             }
             if (!entry.Hash.AsSpan().SequenceEqual(requestHash)) return Task.FromResult(new IdempotencyBegin(IdempotencyState.Mismatch));
@@ -125,5 +135,16 @@ public sealed class InMemoryIdempotencyStore : IIdempotencyStore
         return Task.CompletedTask;
     }
 
-    private sealed record Entry(byte[] Hash, DateTimeOffset LeaseUntil, StoredResponse? Response);
+    public Task<int> PurgeAsync(DateTimeOffset before)
+    {
+        lock (_entries)
+        {
+            var old = _entries.Where(e => e.Value.CreatedAt < before && (e.Value.Response is not null || e.Value.LeaseUntil < before))
+                .Select(e => e.Key).ToList();
+            foreach (var key in old) _entries.Remove(key);
+            return Task.FromResult(old.Count);
+        }
+    }
+
+    private sealed record Entry(byte[] Hash, DateTimeOffset LeaseUntil, StoredResponse? Response, DateTimeOffset CreatedAt);
 }

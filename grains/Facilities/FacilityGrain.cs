@@ -29,7 +29,7 @@ public sealed class FacilityGrain(
     PlatformTime time,
     IOptions<PlatformRules> rules) : Grain, IFacilityGrain
 {
-    private IGrainTimer? _sweep;
+    private ReservationSweep? _sweep;
 
     private FacilityState S => state.State;
 
@@ -123,23 +123,8 @@ public sealed class FacilityGrain(
     private Task NotifyObligor() =>
         GrainFactory.GetGrain<IObligorGrain>(S.ObligorId!).SetFacilityLimit(this.GetPrimaryKeyString(), new Money(S.LimitFen), S.ExpiresOn);
 
-    /// <summary>While reservations are open, asks their trees (one-way) to resolve the ones older than the timeout.</summary>
-    private void EnsureSweep()
-    {
-        if (_sweep is not null || S.Usage.Values.All(u => u.Committed)) return;
-        var period = rules.Value.ReservationTimeout;
-        _sweep = this.RegisterGrainTimer(() =>
-        {
-            var stale = time.UtcNow - period;
-            var open = S.Usage.Values.Where(u => !u.Committed).ToList();
-            foreach (var (fragmentId, entry) in S.Usage.Where(u => !u.Value.Committed && u.Value.ReservedAt < stale))
-                GrainFactory.GetGrain<IVoucherTreeGrain>(entry.RootId).ResolveDiscount(this.GetPrimaryKeyString(), fragmentId).Ignore();
-            if (open.Count == 0)
-            {
-                _sweep?.Dispose();
-                _sweep = null;
-            }
-            return Task.CompletedTask;
-        }, new GrainTimerCreationOptions(period, period) { Interleave = false, KeepAlive = true });
-    }
+    private void EnsureSweep() =>
+        (_sweep ??= new ReservationSweep(this, rules.Value.ReservationTimeout, () => time.UtcNow)).Ensure(
+            () => S.Usage.Where(u => !u.Value.Committed).Select(u => (u.Key, u.Value.RootId, u.Value.ReservedAt)),
+            (fragmentId, root) => GrainFactory.GetGrain<IVoucherTreeGrain>(root).ResolveDiscount(this.GetPrimaryKeyString(), fragmentId).Ignore());
 }

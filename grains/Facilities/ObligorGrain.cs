@@ -24,7 +24,7 @@ public sealed class ObligorGrain(
     PlatformTime time,
     IOptions<PlatformRules> rules) : Grain, IObligorGrain
 {
-    private IGrainTimer? _sweep;
+    private ReservationSweep? _sweep;
 
     private ObligorState S => state.State;
 
@@ -94,22 +94,8 @@ public sealed class ObligorGrain(
             S.OperatorLimitFen is { } op ? new Money(op) : null);
     }
 
-    private void EnsureSweep()
-    {
-        if (_sweep is not null || S.Roots.Values.All(u => u.Committed)) return;
-        var period = rules.Value.ReservationTimeout;
-        _sweep = this.RegisterGrainTimer(() =>
-        {
-            var stale = time.UtcNow - period;
-            var open = S.Roots.Values.Where(u => !u.Committed).ToList();
-            foreach (var entry in open.Where(u => u.ReservedAt < stale))
-                GrainFactory.GetGrain<IVoucherTreeGrain>(entry.RootId).ResolveIssuance(this.GetPrimaryKeyString()).Ignore();
-            if (open.Count == 0)
-            {
-                _sweep?.Dispose();
-                _sweep = null;
-            }
-            return Task.CompletedTask;
-        }, new GrainTimerCreationOptions(period, period) { Interleave = false, KeepAlive = true });
-    }
+    private void EnsureSweep() =>
+        (_sweep ??= new ReservationSweep(this, rules.Value.ReservationTimeout, () => time.UtcNow)).Ensure(
+            () => S.Roots.Where(r => !r.Value.Committed).Select(r => (r.Key, r.Key, r.Value.ReservedAt)),
+            (rootId, _) => GrainFactory.GetGrain<IVoucherTreeGrain>(rootId).ResolveIssuance(this.GetPrimaryKeyString()).Ignore());
 }

@@ -146,4 +146,22 @@ public sealed class IdempotencyTests : IAsyncLifetime
         (await core.Client.PostRaw("/v1/vouchers", body, new string('k', 255))).Expect(HttpStatusCode.Created);
         Assert.Equal(1, (await core.Client.Get("/v1/vouchers")).Json.GetProperty("items").GetArrayLength());
     }
+
+    [Fact]
+    public async Task RecordsAreKeptAtLeast24Hours_ThenForgotten()
+    {
+        var s = new Scenario(_host);
+        var created = (await s.Operator.Post("/v1/participants", new { name = "Kept", kind = "supplier" }, "keep-me")).Expect(HttpStatusCode.Created);
+        var janitor = _host.Services.GetRequiredService<IGrainFactory>().GetGrain<SupplyChain.Grains.Housekeeping.IIdempotencyJanitorGrain>("platform");
+
+        _host.Time.Advance(TimeSpan.FromHours(47));
+        await janitor.Purge();
+        var replay = (await s.Operator.Post("/v1/participants", new { name = "Kept", kind = "supplier" }, "keep-me")).Expect(HttpStatusCode.Created);
+        Assert.Equal(created.Bytes, replay.Bytes);
+
+        _host.Time.Advance(TimeSpan.FromHours(2));
+        Assert.True(await janitor.Purge() >= 1);
+        await using var connection = _db.Open();
+        Assert.Equal(0, await connection.ExecuteScalarAsync<int>("SELECT count(*) FROM idempotency_records WHERE idem_key = 'keep-me'"));
+    }
 }
