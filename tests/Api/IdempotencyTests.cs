@@ -35,10 +35,7 @@ public sealed class IdempotencyTests : IAsyncLifetime
     public async Task Replay_IsByteIdentical_DifferentBodyIs422_AndBothSurviveARestart()
     {
         var s = new Scenario(_host);
-        var core = await s.Participant("core");
-        var s1 = await s.Participant("supplier");
-        var bank = await s.Participant("funder");
-        await s.Facility(bank, core, 1_000_000m);
+        var (core, s1, bank, _) = await s.Cast(1_000_000m);
         var maturity = (await s.Today()).AddDays(60).ToString("yyyy-MM-dd");
         var body = $$"""{"beneficiaryId":"{{s1.Id}}","amount":1234.5,"maturityDate":"{{maturity}}"}""";
 
@@ -81,10 +78,7 @@ public sealed class IdempotencyTests : IAsyncLifetime
     public async Task SameKeyWhileTheFirstIsRunning_Is409_AndAfterItsLeaseARetryTakesOver()
     {
         var s = new Scenario(_host);
-        var core = await s.Participant("core");
-        var s1 = await s.Participant("supplier");
-        var bank = await s.Participant("funder");
-        await s.Facility(bank, core, 1_000_000m);
+        var (core, s1, bank, _) = await s.Cast(1_000_000m);
         var maturity = (await s.Today()).AddDays(60).ToString("yyyy-MM-dd");
         var body = $$"""{"beneficiaryId":"{{s1.Id}}","amount":500,"maturityDate":"{{maturity}}"}""";
 
@@ -115,10 +109,7 @@ public sealed class IdempotencyTests : IAsyncLifetime
     public async Task ConcurrentDuplicates_ApplyOnce()
     {
         var s = new Scenario(_host);
-        var core = await s.Participant("core");
-        var s1 = await s.Participant("supplier");
-        var bank = await s.Participant("funder");
-        await s.Facility(bank, core, 1_000_000m);
+        var (core, s1, bank, _) = await s.Cast(1_000_000m);
         var root = await s.ActiveVoucher(core, s1, 1_000m);
 
         var body = """{"amounts":[600,400]}""";
@@ -135,10 +126,7 @@ public sealed class IdempotencyTests : IAsyncLifetime
     public async Task MissingOrInvalidKey_Is400_AndChangesNothing()
     {
         var s = new Scenario(_host);
-        var core = await s.Participant("core");
-        var s1 = await s.Participant("supplier");
-        var bank = await s.Participant("funder");
-        await s.Facility(bank, core, 1_000m);
+        var (core, s1, bank, _) = await s.Cast(1_000m);
         var maturity = (await s.Today()).AddDays(60).ToString("yyyy-MM-dd");
         var body = $$"""{"beneficiaryId":"{{s1.Id}}","amount":5,"maturityDate":"{{maturity}}"}""";
         Assert.Equal("idempotency_key_missing", (await core.Client.PostRaw("/v1/vouchers", body, null)).Expect(HttpStatusCode.BadRequest).Code);

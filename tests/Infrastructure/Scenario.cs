@@ -29,6 +29,15 @@ public sealed class Scenario(Func<string?, ApiClient> clientFor)
         return created.Id;
     }
 
+    /// <summary>The usual cast: a core, a supplier, a funder with a facility on the core (which is also the core's issuance limit).</summary>
+    public async Task<(Party Core, Party Supplier, Party Funder, string Facility)> Cast(decimal facilityLimit, decimal rate = 0.05m)
+    {
+        var core = await Participant("core");
+        var supplier = await Participant("supplier");
+        var funder = await Participant("funder");
+        return (core, supplier, funder, await Facility(funder, core, facilityLimit, rate));
+    }
+
     public async Task<DateOnly> Today() =>
         DateOnly.Parse((await Operator.Get("/v1/admin/clock")).Expect(HttpStatusCode.OK).Json.GetProperty("today").GetString()!);
 

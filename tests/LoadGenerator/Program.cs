@@ -1,0 +1,69 @@
+using System.Diagnostics;
+using SupplyChain.LoadGenerator;
+
+Options options;
+try
+{
+    options = Options.Parse(args);
+}
+catch (ArgumentException e)
+{
+    Console.Error.WriteLine(e.Message);
+    Console.Error.WriteLine(Options.Usage);
+    return 2;
+}
+
+using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = options.Clients })
+{
+    BaseAddress = options.BaseUrl,
+    Timeout = TimeSpan.FromSeconds(30),
+};
+
+var ready = await new Api(http, options.OperatorKey).Get("/health/ready");
+if (ready.Status != 200)
+{
+    Console.Error.WriteLine($"{options.BaseUrl} is not ready: GET /health/ready answered {ready.Status} {ready.Body}");
+    return 2;
+}
+
+Cast cast;
+var setupClock = Stopwatch.StartNew();
+try
+{
+    cast = await Cast.Create(http, options);
+}
+catch (SetupException e)
+{
+    Console.Error.WriteLine($"Setup failed: {e.Message}");
+    return 2;
+}
+Console.WriteLine($"setup: {options.Cores} cores, {2 * options.Clients} suppliers, 1 funder, facilities and issuance limits in {setupClock.Elapsed.TotalSeconds:F1} s");
+
+var maturity = cast.Today.AddDays(90);
+var workflows = cast.Clients.Select(c => new Workflow(c, cast.Funder, maturity, options.VoucherAmount)).ToArray();
+
+// Warm-up, not measured: activates every grain the run touches and JIT-compiles both sides.
+var warmups = workflows.Select(_ => new Recorder(Stopwatch.GetTimestamp())).ToArray();
+await Task.WhenAll(workflows.Select(async (w, i) =>
+{
+    for (var n = 0; n < options.WarmupWorkflows; n++) await w.Round(warmups[i], () => true);
+}));
+var warmupErrors = warmups.SelectMany(r => r.Samples.Values).SelectMany(s => s).Count(s => s.Status is < 200 or >= 300);
+if (warmupErrors > 0) Console.WriteLine($"warm-up: {warmupErrors} errors (not in the table below)");
+
+var origin = Stopwatch.GetTimestamp();
+var recorders = workflows.Select(_ => new Recorder(origin)).ToArray();
+var deadline = options.Seconds is { } s ? TimeSpan.FromSeconds(s) : TimeSpan.MaxValue;
+var opsLimit = options.OpsPerClient ?? int.MaxValue;
+var completedBefore = workflows.Sum(w => w.Completed);
+await Task.WhenAll(workflows.Select(async (w, i) =>
+{
+    var recorder = recorders[i];
+    bool MayContinue() => Stopwatch.GetElapsedTime(origin) < deadline && recorder.Operations < opsLimit;
+    while (MayContinue()) await w.Round(recorder, MayContinue);
+}));
+var elapsed = Stopwatch.GetElapsedTime(origin);
+
+var errors = Report.Print(recorders, elapsed, options.Clients, workflows.Sum(w => w.Completed) - completedBefore);
+var failedChecks = await Checks.Run(new Api(http, options.OperatorKey), cast, workflows);
+return errors == 0 && failedChecks == 0 ? 0 : 1;

@@ -1,0 +1,30 @@
+using System.Diagnostics;
+
+namespace SupplyChain.LoadGenerator;
+
+/// <summary>One answered call: its latency, its status, and when it ended (seconds since the recorder's origin).</summary>
+public readonly record struct Sample(double Milliseconds, int Status, double EndedAt);
+
+/// <summary>The samples of one client: no locks on the hot path; the report merges every client's recorder.</summary>
+public sealed class Recorder(long origin)
+{
+    private const int KeptBodiesPerKey = 3;
+
+    public Dictionary<string, List<Sample>> Samples { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>The first few bodies of each (operation, status) that was not 2xx.</summary>
+    public Dictionary<(string Operation, int Status), List<string>> ErrorBodies { get; } = new();
+
+    public int Operations { get; private set; }
+
+    public void Record(string operation, long started, long ended, Reply reply)
+    {
+        Operations++;
+        if (!Samples.TryGetValue(operation, out var list)) Samples[operation] = list = new List<Sample>(4096);
+        list.Add(new Sample(Stopwatch.GetElapsedTime(started, ended).TotalMilliseconds, reply.Status,
+            Stopwatch.GetElapsedTime(origin, ended).TotalSeconds));
+        if (reply.IsSuccess) return;
+        if (!ErrorBodies.TryGetValue((operation, reply.Status), out var bodies)) ErrorBodies[(operation, reply.Status)] = bodies = [];
+        if (bodies.Count < KeptBodiesPerKey) bodies.Add(reply.Body.Length > 600 ? reply.Body[..600] + "…" : reply.Body);
+    }
+}
