@@ -26,7 +26,11 @@ public sealed record FragmentQuery(string? HolderId, string? ObligorId, string? 
 /// </summary>
 public interface IVoucherIndex
 {
-    Task UpsertAsync(IReadOnlyCollection<IndexedFragment> fragments, long treeVersion);
+    /// <summary>Writes changed fragments and records that the read model reflects <paramref name="treeVersion"/> of the tree.</summary>
+    Task UpsertAsync(string rootId, IReadOnlyCollection<IndexedFragment> fragments, long treeVersion);
+
+    /// <summary>Trees whose stored state is ahead of what the read model reflects (a process died in between).</summary>
+    Task<IReadOnlyList<string>> LaggingRootsAsync(int limit);
 
     Task<IReadOnlyList<IndexedFragment>> ListAsync(FragmentQuery query);
 
@@ -39,6 +43,21 @@ public interface IVoucherIndex
 
 public sealed class PostgresVoucherIndex(NpgsqlDataSource dataSource) : IVoucherIndex
 {
+    public async Task<IReadOnlyList<string>> LaggingRootsAsync(int limit)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync();
+        var roots = await connection.QueryAsync<string>(
+            """
+            SELECT s.grainidextensionstring
+            FROM orleansstorage s
+            LEFT JOIN voucher_trees t ON t.root_id = s.grainidextensionstring
+            WHERE s.graintypestring = 'voucher-tree' AND s.version > COALESCE(t.version, 0)
+            LIMIT @limit
+            """,
+            new { limit });
+        return roots.ToList();
+    }
+
     public async Task<IReadOnlyList<string>> DueRootsAsync(DateOnly today, int pendingExpiryDays, int defaultAfterDays, int limit)
     {
         await using var connection = await dataSource.OpenConnectionAsync();
@@ -55,12 +74,15 @@ public sealed class PostgresVoucherIndex(NpgsqlDataSource dataSource) : IVoucher
         return roots.ToList();
     }
 
-    public async Task UpsertAsync(IReadOnlyCollection<IndexedFragment> fragments, long treeVersion)
+    public async Task UpsertAsync(string rootId, IReadOnlyCollection<IndexedFragment> fragments, long treeVersion)
     {
-        if (fragments.Count == 0) return;
         await using var connection = await dataSource.OpenConnectionAsync();
         await connection.ExecuteAsync(
             """
+            WITH tree AS (
+                INSERT INTO voucher_trees AS t (root_id, version) VALUES (@rootId, @treeVersion)
+                ON CONFLICT (root_id) DO UPDATE SET version = GREATEST(t.version, EXCLUDED.version)
+            )
             INSERT INTO voucher_fragments AS f
                 (id, root_id, parent_id, obligor_id, holder_id, sender_id, amount, issue_date, maturity_date, tier, status, order_id, tree_version)
             SELECT u.id, u.root_id, u.parent_id, u.obligor_id, u.holder_id, u.sender_id, u.amount, u.issue_date, u.maturity_date,
@@ -74,6 +96,7 @@ public sealed class PostgresVoucherIndex(NpgsqlDataSource dataSource) : IVoucher
             """,
             new
             {
+                rootId,
                 treeVersion,
                 ids = fragments.Select(f => f.Id).ToArray(),
                 roots = fragments.Select(f => f.RootId).ToArray(),
@@ -134,7 +157,10 @@ public sealed class InMemoryVoucherIndex : IVoucherIndex
 
     private readonly SortedDictionary<string, (IndexedFragment Fragment, long Version)> _rows = new(StringComparer.Ordinal);
 
-    public Task UpsertAsync(IReadOnlyCollection<IndexedFragment> fragments, long treeVersion)
+    // In memory, the read model dies with the trees it reflects: nothing can lag behind a restart.
+    public Task<IReadOnlyList<string>> LaggingRootsAsync(int limit) => Task.FromResult<IReadOnlyList<string>>([]);
+
+    public Task UpsertAsync(string rootId, IReadOnlyCollection<IndexedFragment> fragments, long treeVersion)
     {
         lock (_rows)
         {

@@ -23,6 +23,11 @@ public sealed class MaturitySweepGrain(
 
     public async Task<int> Sweep()
     {
+        // Trees that died between their write and their read model: let them project again.
+        var lagging = await index.LaggingRootsAsync(Batch);
+        await Task.WhenAll(lagging.Select(r => GrainFactory.GetGrain<IVoucherTreeGrain>(r).Reproject()));
+        if (lagging.Count > 0) logger.LogWarning("{Trees} voucher trees were behind in the read model and projected again", lagging.Count);
+
         var today = await clock.TodayAsync();
         var total = 0;
         while (true)

@@ -20,6 +20,9 @@ public sealed partial class VoucherTreeGrain(
     IOptions<PlatformRules> rules,
     ILogger<VoucherTreeGrain> logger) : Grain, IVoucherTreeGrain
 {
+    /// <summary>What this activation last wrote to the read model, by fragment id.</summary>
+    private readonly Dictionary<string, IndexedFragment> _projected = new();
+
     private VoucherTreeState S => state.State;
     private string RootId => this.GetPrimaryKeyString();
     private TreeLedger Ledger => new(S, RootId, rules.Value);
@@ -31,7 +34,7 @@ public sealed partial class VoucherTreeGrain(
         // or between a discount's intent and its effect: no call of this activation can still be running them.
         await ReleasePendingDiscounts();
         await DeliverOutbox();
-        await Project(S.Fragments);
+        await ProjectChanges();
     }
 
     public async Task<Outcome<Voucher>> Issue(Caller caller, string operationId, IssueVoucher command)
@@ -78,7 +81,7 @@ public sealed partial class VoucherTreeGrain(
         S.Outbox.Add(new Notice { Kind = NoticeKind.ObligorCommit, Target = S.ObligorId, Item = RootId });
         await Write();
         LogIssued(RootId, S.ObligorId, root.Amount.ToString());
-        await AfterChange(S.Fragments);
+        await DeliverOutbox();
         return Outcome<Voucher>.Ok(root);
     }
 
@@ -111,7 +114,7 @@ public sealed partial class VoucherTreeGrain(
         if (result.Touched.Count == 0) return;
         if (result.RootCancelled) S.Outbox.Add(new Notice { Kind = NoticeKind.ObligorClose, Target = S.ObligorId, Item = RootId });
         await Write();
-        await AfterChange(result.Touched);
+        await DeliverOutbox();
     }
 
     public async Task<Outcome<Voucher>> Accept(Caller caller, string operationId, string fragmentId)
@@ -240,7 +243,7 @@ public sealed partial class VoucherTreeGrain(
 
     private async Task<Voucher> Replayed(OperationRecord record, int position)
     {
-        await Project(S.Fragments.Where(f => record.FragmentIds.Contains(f.Id)).ToList());
+        await ProjectChanges(); // the first attempt may have died between its write and its projection
         return View(record.FragmentIds[position]);
     }
 
@@ -252,22 +255,21 @@ public sealed partial class VoucherTreeGrain(
         complete?.Invoke(record);
         S.Operations[operationId] = record;
         await Write();
-        await AfterChange(S.Fragments.Where(f => fragmentIds.Contains(f.Id)).ToList());
+        await DeliverOutbox();
     }
 
+    /// <summary>One fenced write of the whole tree, then its read model catches up with it.</summary>
     private async Task Write()
     {
         S.Version++;
         await state.WriteOrDeactivateAsync(this);
+        await ProjectChanges();
     }
 
-    private async Task AfterChange(IReadOnlyCollection<FragmentState> touched)
-    {
-        await DeliverOutbox();
-        await Project(touched);
-    }
-
-    /// <summary>Sends stored notices; each is idempotent at its receiver, so a repeat after a crash is harmless.</summary>
+    /// <summary>
+    /// Sends stored notices. Each is idempotent at its receiver, so the removal of delivered ones is not written
+    /// on its own: it rides along with the next write, and a crash before that only means a harmless repeat.
+    /// </summary>
     private async Task DeliverOutbox()
     {
         if (S.Outbox.Count == 0) return;
@@ -283,18 +285,24 @@ public sealed partial class VoucherTreeGrain(
             });
             S.Outbox.Remove(n);
         }
-        await Write();
     }
 
-    private Task Project(IReadOnlyCollection<FragmentState> fragments)
+    public async Task Reproject()
     {
-        var ledger = Ledger;
-        return index.UpsertAsync(fragments.Select(f =>
-        {
-            var v = ledger.View(f);
-            return new IndexedFragment(v.Id, v.RootId, v.ParentId, v.ObligorId, v.HolderId, f.SenderId, v.Amount.Yuan,
-                v.IssueDate, v.MaturityDate, v.Tier, v.Status.Wire(), v.OrderId);
-        }).ToList(), S.Version);
+        _projected.Clear();
+        await ProjectChanges();
+    }
+
+    /// <summary>Writes the fragments that changed since this activation last projected (all of them after activation).</summary>
+    private async Task ProjectChanges()
+    {
+        var changed = S.Fragments
+            .Select(f => new IndexedFragment(f.Id, RootId, f.ParentId, S.ObligorId, f.HolderId, f.SenderId, new Money(f.AmountFen).Yuan,
+                f.IssueDate, S.MaturityDate, f.Tier, f.Status.Wire(), S.OrderId))
+            .Where(f => !_projected.TryGetValue(f.Id, out var last) || last != f)
+            .ToList();
+        await index.UpsertAsync(RootId, changed, S.Version);
+        foreach (var f in changed) _projected[f.Id] = f;
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Voucher {RootId} issued by {ObligorId} for {Amount}")]

@@ -39,6 +39,10 @@ public interface IVoucherTreeGrain : IGrainWithStringKey
     [Alias("CatchUp")]
     Task CatchUp();
 
+    /// <summary>Rewrites this tree's whole read model (after a crash left it behind the stored state).</summary>
+    [Alias("Reproject")]
+    Task Reproject();
+
     [Alias("Repay")]
     Task<Outcome<RepayResult>> Repay(Caller caller, string operationId);
 
