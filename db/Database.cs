@@ -9,7 +9,7 @@ public static class Database
     /// max_connections equals Npgsql's default pool) and no session reset on close (about twice the write rate).
     /// Explicit settings in the given string win.
     /// </summary>
-    public static string Tune(string connectionString, int defaultMaxPoolSize = 40)
+    public static string Tune(string connectionString, int defaultMaxPoolSize = 25)
     {
         var builder = new NpgsqlConnectionStringBuilder(connectionString);
         if (!connectionString.Contains("Maximum Pool Size", StringComparison.OrdinalIgnoreCase)

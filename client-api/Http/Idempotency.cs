@@ -74,7 +74,7 @@ public static class Idempotency
                 {
                     await store.CompleteAsync(caller.Id, key,
                         new StoredResponse(response.StatusCode, response.ContentType, response.Location, response.Body), time.UtcNow);
-                    logger.LogInformation("Operation {OperationId} answered {StatusCode}", operationId, response.StatusCode);
+                    logger.LogDebug("Operation {OperationId} answered {StatusCode}", operationId, response.StatusCode);
                 }
                 else
                 {
