@@ -63,6 +63,13 @@ public static class SiloSetup
                 o.ConnectionString = tuned;
             });
         }
+        // Exposure events travel on memory streams; the producing trees keep them until acknowledged (see ARCHITECTURE.md).
+        // Implicit subscriptions only: no pub-sub rendezvous state to store.
+        silo.AddMemoryStreams(SupplyChain.Grains.Risk.Exposures.Provider, o =>
+        {
+            o.ConfigureStreamPubSub(Orleans.Streams.StreamPubSubType.ImplicitOnly);
+            o.ConfigurePullingAgent(b => b.Configure(p => p.GetQueueMsgsTimerPeriod = TimeSpan.FromMilliseconds(20)));
+        });
         silo.AddDashboard();
         silo.AddStartupTask(async (services, _) =>
         {

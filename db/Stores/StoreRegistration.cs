@@ -13,6 +13,7 @@ public static class StoreRegistration
             services.AddSingleton<IApiKeyStore, InMemoryApiKeyStore>();
             services.AddSingleton<IIdempotencyStore, InMemoryIdempotencyStore>();
             services.AddSingleton<IVoucherIndex, InMemoryVoucherIndex>();
+            services.AddSingleton<IExposureStore, InMemoryExposureStore>();
             return services;
         }
         services.AddSingleton(_ => NpgsqlDataSource.Create(Database.Tune(connectionString)));
@@ -20,6 +21,7 @@ public static class StoreRegistration
         services.AddSingleton<IApiKeyStore, PostgresApiKeyStore>();
         services.AddSingleton<IIdempotencyStore, PostgresIdempotencyStore>();
         services.AddSingleton<IVoucherIndex, PostgresVoucherIndex>();
+        services.AddSingleton<IExposureStore, PostgresExposureStore>();
         return services;
     }
 }

@@ -29,6 +29,9 @@ public interface IVoucherIndex
     /// <summary>Writes changed fragments and records that the read model reflects <paramref name="treeVersion"/> of the tree.</summary>
     Task UpsertAsync(string rootId, IReadOnlyCollection<IndexedFragment> fragments, long treeVersion);
 
+    /// <summary>Root ids of all trees, in id order, after <paramref name="after"/>.</summary>
+    Task<IReadOnlyList<string>> RootsAsync(string? after, int limit);
+
     /// <summary>Trees whose stored state is ahead of what the read model reflects (a process died in between).</summary>
     Task<IReadOnlyList<string>> LaggingRootsAsync(int limit);
 
@@ -43,6 +46,15 @@ public interface IVoucherIndex
 
 public sealed class PostgresVoucherIndex(NpgsqlDataSource dataSource) : IVoucherIndex
 {
+    public async Task<IReadOnlyList<string>> RootsAsync(string? after, int limit)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync();
+        var roots = await connection.QueryAsync<string>(
+            "SELECT root_id FROM voucher_trees WHERE (@after::text IS NULL OR root_id > @after) ORDER BY root_id LIMIT @limit",
+            new { after, limit });
+        return roots.ToList();
+    }
+
     public async Task<IReadOnlyList<string>> LaggingRootsAsync(int limit)
     {
         await using var connection = await dataSource.OpenConnectionAsync();
@@ -156,6 +168,17 @@ public sealed class InMemoryVoucherIndex : IVoucherIndex
         || (status == "pending" && created.AddDays(pendingDays) <= today);
 
     private readonly SortedDictionary<string, (IndexedFragment Fragment, long Version)> _rows = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, long> _trees = new();
+
+    public Task<IReadOnlyList<string>> RootsAsync(string? after, int limit)
+    {
+        lock (_rows)
+        {
+            IReadOnlyList<string> roots = _trees.Keys.Where(r => after is null || string.CompareOrdinal(r, after) > 0)
+                .Order(StringComparer.Ordinal).Take(limit).ToList();
+            return Task.FromResult(roots);
+        }
+    }
 
     // In memory, the read model dies with the trees it reflects: nothing can lag behind a restart.
     public Task<IReadOnlyList<string>> LaggingRootsAsync(int limit) => Task.FromResult<IReadOnlyList<string>>([]);
@@ -164,6 +187,7 @@ public sealed class InMemoryVoucherIndex : IVoucherIndex
     {
         lock (_rows)
         {
+            _trees[rootId] = Math.Max(_trees.GetValueOrDefault(rootId), treeVersion);
             foreach (var f in fragments)
                 if (!_rows.TryGetValue(f.Id, out var existing) || existing.Version < treeVersion)
                     _rows[f.Id] = (f, treeVersion);

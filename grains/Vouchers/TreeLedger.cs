@@ -259,6 +259,27 @@ public sealed class TreeLedger(VoucherTreeState state, string rootId, PlatformRu
         new(f.Id, rootId, f.ParentId, state.ObligorId, f.HolderId, new Money(f.AmountFen), f.IssueDate, state.MaturityDate,
             f.Tier, f.Status, state.OrderId);
 
+    /// <summary>The exposure a fragment is now: its holder's position if it is live, none otherwise.</summary>
+    public static SupplyChain.Grains.Risk.ExposurePosition? Position(FragmentState f) =>
+        f.Status.IsLive() ? new(f.HolderId, f.FunderHeld ? "funder" : "supplier", f.Status.Wire(), f.Tier, f.AmountFen) : null;
+
+    /// <summary>
+    /// Events for every fragment whose position differs from the one last announced, marking them announced.
+    /// Called just before each write, so the events are stored with the change that caused them.
+    /// </summary>
+    public List<SupplyChain.Grains.Risk.ExposureEvent> TakeExposureChanges(long version, DateTimeOffset at)
+    {
+        var events = new List<SupplyChain.Grains.Risk.ExposureEvent>();
+        foreach (var f in state.Fragments)
+        {
+            var now = Position(f);
+            if (Equals(now, f.Exposed)) continue;
+            events.Add(new($"{rootId}:{version}:{f.Id}", rootId, f.Id, state.ObligorId, f.Exposed, now, at));
+            f.Exposed = now;
+        }
+        return events;
+    }
+
     /// <summary>The sum of live fragments; equal to the face at every moment.</summary>
     public long LiveSumFen() => state.Fragments.Where(f => f.Status.IsLive()).Sum(f => f.AmountFen);
 

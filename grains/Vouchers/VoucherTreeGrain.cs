@@ -18,6 +18,7 @@ public sealed partial class VoucherTreeGrain(
     PlatformClock clock,
     IVoucherIndex index,
     IOptions<PlatformRules> rules,
+    PlatformTime time,
     ILogger<VoucherTreeGrain> logger) : Grain, IVoucherTreeGrain
 {
     /// <summary>What this activation last wrote to the read model, by fragment id.</summary>
@@ -35,6 +36,7 @@ public sealed partial class VoucherTreeGrain(
         await ReleasePendingDiscounts();
         await DeliverOutbox();
         await ProjectChanges();
+        await PublishExposures();
     }
 
     public async Task<Outcome<Voucher>> Issue(Caller caller, string operationId, IssueVoucher command)
@@ -258,12 +260,18 @@ public sealed partial class VoucherTreeGrain(
         await DeliverOutbox();
     }
 
-    /// <summary>One fenced write of the whole tree, then its read model catches up with it.</summary>
+    /// <summary>
+    /// One fenced write of the whole tree, with the exposure events its changes cause; then its read model
+    /// catches up and the events go out.
+    /// </summary>
     private async Task Write()
     {
         S.Version++;
+        S.ExposureOutbox.AddRange(Ledger.TakeExposureChanges(S.Version, time.UtcNow));
         await state.WriteOrDeactivateAsync(this);
+        _outboxDirty = false;
         await ProjectChanges();
+        await PublishExposures();
     }
 
     /// <summary>

@@ -44,6 +44,9 @@ public sealed class VoucherTreeState
 
     /// <summary>Effects on other grains stored with the change that caused them, delivered until acknowledged.</summary>
     public List<Notice> Outbox { get; set; } = new();
+
+    /// <summary>Exposure events stored with the change that caused them, re-sent until the risk grain acknowledges them.</summary>
+    public List<SupplyChain.Grains.Risk.ExposureEvent> ExposureOutbox { get; set; } = new();
 }
 
 public sealed class FragmentState
@@ -63,6 +66,9 @@ public sealed class FragmentState
 
     /// <summary>Bought by its holder, a funder: counted in that funder's facility until it leaves the funder's hands.</summary>
     public bool FunderHeld { get; set; }
+
+    /// <summary>The position last announced in an exposure event (null: not live, or never announced).</summary>
+    public SupplyChain.Grains.Risk.ExposurePosition? Exposed { get; set; }
 }
 
 public sealed class OperationRecord

@@ -43,6 +43,14 @@ public interface IVoucherTreeGrain : IGrainWithStringKey
     [Alias("Reproject")]
     Task Reproject();
 
+    /// <summary>The consumer applied these exposure events: the tree stops re-sending them.</summary>
+    [OneWay, Alias("AcknowledgeExposures")]
+    Task AcknowledgeExposures(IReadOnlyList<string> eventIds);
+
+    /// <summary>The tree's live positions as its state says now: the source of truth for reconciliation.</summary>
+    [Alias("GetPositions")]
+    Task<SupplyChain.Grains.Risk.TreePositions> GetPositions();
+
     [Alias("Repay")]
     Task<Outcome<RepayResult>> Repay(Caller caller, string operationId);
 

@@ -1,0 +1,162 @@
+using SupplyChain.Api.Contracts;
+using SupplyChain.Api.Http;
+using SupplyChain.Db.Stores;
+using SupplyChain.Grains.Common;
+using SupplyChain.Grains.Facilities;
+using SupplyChain.Grains.Participants;
+using SupplyChain.Grains.Vouchers;
+
+namespace SupplyChain.Api.Apis;
+
+/// <summary>
+/// What risk staff read: aggregates folded from exposure events (exposure_positions), never the trees one by one,
+/// except reconciliation, which recomputes from the trees to check the aggregates. Staff scoped to a funder,
+/// and a funder reading its own portfolio, see only positions that funder holds.
+/// </summary>
+public static class RiskApi
+{
+    public static RouteGroupBuilder MapRiskApi(this RouteGroupBuilder v1)
+    {
+        v1.MapGet("/risk/exposures", Top).AllowRoles(Role.Risk, Role.Operator).Produces<ExposureListDto>();
+        v1.MapGet("/risk/exposures/{kind}/{id}", Detail).AllowRoles(Role.Risk, Role.Operator, Role.Funder).Produces<ExposureDetailDto>();
+        v1.MapGet("/risk/chains/{coreId}", Chain).AllowRoles(Role.Risk, Role.Operator, Role.Core).Produces<ChainDto>();
+        v1.MapPost("/risk/stress", Stress).JsonBody<StressRequest>().AllowRoles(Role.Risk, Role.Operator)
+            .RequireIdempotencyKey(optional: true).Produces<StressDto>();
+        v1.MapGet("/risk/reconciliation", Reconcile).AllowRoles(Role.Risk, Role.Operator).Produces<ReconciliationDto>();
+        return v1;
+    }
+
+    /// <summary>The only holder whose positions this caller may see, or null for all.</summary>
+    private static string? Scope(Caller caller) => caller.Role switch
+    {
+        Role.Risk => caller.FunderScope,
+        Role.Funder => caller.Id,
+        _ => null,
+    };
+
+    private static async Task<ApiResponse> Top(HttpContext http, IExposureStore store, string? by, string? top)
+    {
+        var v = new Validation();
+        if (by is not ("obligor" or "funder" or "group" or "pool")) v.Add("by", "must be one of obligor, funder, group, pool");
+        var take = 10;
+        if (top is not null && !(int.TryParse(top, System.Globalization.NumberStyles.None, null, out take) && take is >= 1 and <= 100))
+            v.Add("top", "must be a whole number between 1 and 100");
+        if (!v.IsValid) return v.Problem();
+
+        // No guarantee groups or risk pools exist on the platform yet, so they hold no exposure.
+        if (by is "group" or "pool") return ApiResponse.Ok(new ExposureListDto([]));
+        var buckets = await store.BucketsAsync(holderId: Scope(http.Caller()));
+        var items = (by == "obligor"
+                ? buckets.GroupBy(b => b.ObligorId)
+                : buckets.Where(b => b.HolderRole == "funder").GroupBy(b => b.HolderId))
+            .Select(g => new ExposureItemDto(by!, g.Key, g.Sum(b => b.Amount),
+                g.Where(b => b.HolderRole == "funder").Sum(b => b.Amount), g.Where(b => b.HolderRole == "supplier").Sum(b => b.Amount)))
+            .Where(i => i.Amount != 0)
+            .OrderByDescending(i => i.Amount).ThenBy(i => i.Id, StringComparer.Ordinal)
+            .Take(take).ToList();
+        return ApiResponse.Ok(new ExposureListDto(items));
+    }
+
+    private static async Task<ApiResponse> Detail(HttpContext http, string kind, string id, IExposureStore store, IGrainFactory grains)
+    {
+        var caller = http.Caller();
+        var scope = Scope(caller);
+        if (kind is not ("obligor" or "funder") || id.Length > 64) return ApiResponse.NotFound("Exposure");
+        if (caller.Role == Role.Funder && (kind != "funder" || id != caller.Id)) return ApiResponse.NotFound("Exposure");
+        if (kind == "funder" && scope is not null && scope != id) return ApiResponse.NotFound("Exposure");
+        var participant = await grains.GetGrain<IParticipantGrain>(id).Get();
+        if (participant is null || (kind == "funder" && participant.Role != Role.Funder)) return ApiResponse.NotFound("Exposure");
+
+        var buckets = kind == "obligor"
+            ? await store.BucketsAsync(obligorId: id, holderId: scope)
+            : (await store.BucketsAsync(holderId: id)).Where(b => b.HolderRole == "funder").ToList();
+        var total = buckets.Sum(b => b.Amount);
+        var counterparties = (kind == "obligor"
+                ? buckets.GroupBy(b => (b.HolderId, b.HolderRole))
+                : buckets.GroupBy(b => (HolderId: b.ObligorId, HolderRole: "obligor")))
+            .Select(g => new CounterpartyDto(g.Key.HolderId, g.Key.HolderRole, g.Sum(b => b.Amount)))
+            .OrderByDescending(c => c.Amount).ThenBy(c => c.Id, StringComparer.Ordinal).ToList();
+
+        List<FacilityUsageDto>? facilities = null;
+        decimal? concentration = null;
+        if (kind == "funder")
+        {
+            facilities = [];
+            foreach (var obligorId in counterparties.Select(c => c.Id))
+                if (await grains.GetGrain<IFacilityGrain>(Ids.Facility(id, obligorId)).Get() is { } f)
+                    facilities.Add(new FacilityUsageDto(f.Id, f.ObligorId, f.Limit.Yuan, f.Used.Yuan));
+            concentration = total == 0 ? 0m : decimal.Round(counterparties.Max(c => c.Amount) / total, 4, MidpointRounding.AwayFromZero);
+        }
+        return ApiResponse.Ok(new ExposureDetailDto(kind, id, total,
+            Sum(buckets, b => b.Status), Sum(buckets, b => b.Tier.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+            Sum(buckets, b => b.HolderRole), counterparties, facilities, concentration));
+    }
+
+    private static async Task<ApiResponse> Chain(HttpContext http, string coreId, IExposureStore store, IGrainFactory grains)
+    {
+        var caller = http.Caller();
+        if (caller.Role == Role.Core && caller.Id != coreId) return ApiResponse.NotFound("Chain");
+        if (coreId.Length > 64 || (await grains.GetGrain<IParticipantGrain>(coreId).Get())?.Role != Role.Core) return ApiResponse.NotFound("Chain");
+        var buckets = await store.BucketsAsync(obligorId: coreId, holderId: Scope(caller));
+        var tiers = buckets.GroupBy(b => b.Tier).OrderBy(g => g.Key)
+            .Select(g => new ChainTierDto(g.Key, g.Sum(b => b.Amount),
+                g.GroupBy(b => (b.HolderId, b.HolderRole))
+                    .Select(h => new ChainHolderDto(h.Key.HolderId, h.Key.HolderRole, h.Sum(b => b.Amount)))
+                    .OrderByDescending(h => h.Amount).ThenBy(h => h.HolderId, StringComparer.Ordinal).ToList()))
+            .ToList();
+        return ApiResponse.Ok(new ChainDto(coreId, buckets.Sum(b => b.Amount),
+            buckets.Where(b => b.HolderRole == "funder").Sum(b => b.Amount), buckets.Where(b => b.HolderRole == "supplier").Sum(b => b.Amount), tiers));
+    }
+
+    private static async Task<ApiResponse> Stress(HttpContext http, IExposureStore store)
+    {
+        var (body, problem) = await Body.ReadAsync<StressRequest>(http);
+        if (problem is not null) return problem;
+        var v = new Validation();
+        if (body!.DefaultingIds is not { Length: >= 1 and <= 1000 }) v.Add("defaultingIds", "must list 1 to 1000 obligor ids");
+        else if (body.DefaultingIds.Any(i => string.IsNullOrWhiteSpace(i) || i.Length > 64)) v.Add("defaultingIds", "contains an id that is not valid");
+        if (!v.IsValid) return v.Problem();
+
+        var scope = Scope(http.Caller());
+        var losses = new Dictionary<string, decimal>();
+        foreach (var obligorId in body.DefaultingIds!.Distinct())
+            foreach (var b in await store.BucketsAsync(obligorId: obligorId, holderId: scope))
+                if (b.HolderRole == "funder") losses[b.HolderId] = losses.GetValueOrDefault(b.HolderId) + b.Amount;
+        // Guarantees and risk pools do not exist on the platform yet: nothing is recovered from them.
+        var result = losses.Select(l => new StressLossDto(l.Key, l.Value, 0.00m, 0.00m, l.Value))
+            .OrderByDescending(l => l.NetLoss).ThenBy(l => l.FunderId, StringComparer.Ordinal).ToList();
+        return ApiResponse.Ok(new StressDto(result));
+    }
+
+    private static async Task<ApiResponse> Reconcile(HttpContext http, IExposureStore store, IVoucherIndex index, IGrainFactory grains, PlatformTime time)
+    {
+        var scope = Scope(http.Caller());
+        var recomputed = new Dictionary<(string, string, string, string, int), decimal>();
+        var trees = 0;
+        string? after = null;
+        while (true)
+        {
+            var roots = await index.RootsAsync(after, 200);
+            if (roots.Count == 0) break;
+            foreach (var tree in await Task.WhenAll(roots.Select(r => grains.GetGrain<IVoucherTreeGrain>(r).GetPositions())))
+                foreach (var p in tree.Positions.Where(p => scope is null || p.HolderId == scope))
+                {
+                    var key = (tree.ObligorId, p.HolderId, p.HolderRole, p.Status, p.Tier);
+                    recomputed[key] = recomputed.GetValueOrDefault(key) + new Money(p.AmountFen).Yuan;
+                }
+            trees += roots.Count;
+            after = roots[^1];
+        }
+        var streamed = (await store.BucketsAsync(holderId: scope))
+            .ToDictionary(b => (b.ObligorId, b.HolderId, b.HolderRole, b.Status, b.Tier), b => b.Amount);
+        var differences = streamed.Keys.Union(recomputed.Keys)
+            .Select(k => new ReconciliationDifferenceDto(k.Item1, k.Item2, k.Item3, k.Item4, k.Item5,
+                streamed.GetValueOrDefault(k), recomputed.GetValueOrDefault(k)))
+            .Where(d => d.Streamed != d.Recomputed)
+            .OrderBy(d => d.ObligorId, StringComparer.Ordinal).ThenBy(d => d.HolderId, StringComparer.Ordinal).ToList();
+        return ApiResponse.Ok(new ReconciliationDto(differences.Count == 0, time.UtcNow, trees, differences));
+    }
+
+    private static Dictionary<string, decimal> Sum(IEnumerable<ExposureBucket> buckets, Func<ExposureBucket, string> key) =>
+        buckets.GroupBy(key).OrderBy(g => g.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Sum(b => b.Amount));
+}
