@@ -27,7 +27,10 @@ public sealed record FragmentQuery(string? HolderId, string? ObligorId, string? 
 public interface IVoucherIndex
 {
     /// <summary>Writes changed fragments and records that the read model reflects <paramref name="treeVersion"/> of the tree.</summary>
-    Task UpsertAsync(string rootId, IReadOnlyCollection<IndexedFragment> fragments, long treeVersion);
+    Task UpsertAsync(string rootId, IReadOnlyCollection<IndexedFragment> fragments, long treeVersion, int unacknowledgedEvents);
+
+    /// <summary>Trees that reported unacknowledged exposure events more than <paramref name="olderThan"/> ago.</summary>
+    Task<IReadOnlyList<string>> UnacknowledgedRootsAsync(TimeSpan olderThan, int limit);
 
     /// <summary>Root ids of all trees, in id order, after <paramref name="after"/>.</summary>
     Task<IReadOnlyList<string>> RootsAsync(string? after, int limit);
@@ -52,6 +55,15 @@ public sealed class PostgresVoucherIndex(NpgsqlDataSource dataSource) : IVoucher
         var roots = await connection.QueryAsync<string>(
             "SELECT root_id FROM voucher_trees WHERE (@after::text IS NULL OR root_id > @after) ORDER BY root_id LIMIT @limit",
             new { after, limit });
+        return roots.ToList();
+    }
+
+    public async Task<IReadOnlyList<string>> UnacknowledgedRootsAsync(TimeSpan olderThan, int limit)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync();
+        var roots = await connection.QueryAsync<string>(
+            "SELECT root_id FROM voucher_trees WHERE unacked > 0 AND projected_at < now() - @olderThan LIMIT @limit",
+            new { olderThan, limit });
         return roots.ToList();
     }
 
@@ -86,14 +98,18 @@ public sealed class PostgresVoucherIndex(NpgsqlDataSource dataSource) : IVoucher
         return roots.ToList();
     }
 
-    public async Task UpsertAsync(string rootId, IReadOnlyCollection<IndexedFragment> fragments, long treeVersion)
+    public async Task UpsertAsync(string rootId, IReadOnlyCollection<IndexedFragment> fragments, long treeVersion, int unacknowledgedEvents)
     {
         await using var connection = await dataSource.OpenConnectionAsync();
         await connection.ExecuteAsync(
             """
             WITH tree AS (
-                INSERT INTO voucher_trees AS t (root_id, version) VALUES (@rootId, @treeVersion)
-                ON CONFLICT (root_id) DO UPDATE SET version = GREATEST(t.version, EXCLUDED.version)
+                INSERT INTO voucher_trees AS t (root_id, version, unacked, projected_at)
+                VALUES (@rootId, @treeVersion, @unacknowledgedEvents, now())
+                ON CONFLICT (root_id) DO UPDATE SET
+                    version = GREATEST(t.version, EXCLUDED.version),
+                    unacked = CASE WHEN EXCLUDED.version >= t.version THEN EXCLUDED.unacked ELSE t.unacked END,
+                    projected_at = now()
             )
             INSERT INTO voucher_fragments AS f
                 (id, root_id, parent_id, obligor_id, holder_id, sender_id, amount, issue_date, maturity_date, tier, status, order_id, tree_version)
@@ -110,6 +126,7 @@ public sealed class PostgresVoucherIndex(NpgsqlDataSource dataSource) : IVoucher
             {
                 rootId,
                 treeVersion,
+                unacknowledgedEvents,
                 ids = fragments.Select(f => f.Id).ToArray(),
                 roots = fragments.Select(f => f.RootId).ToArray(),
                 parents = fragments.Select(f => f.ParentId).ToArray(),
@@ -183,7 +200,10 @@ public sealed class InMemoryVoucherIndex : IVoucherIndex
     // In memory, the read model dies with the trees it reflects: nothing can lag behind a restart.
     public Task<IReadOnlyList<string>> LaggingRootsAsync(int limit) => Task.FromResult<IReadOnlyList<string>>([]);
 
-    public Task UpsertAsync(string rootId, IReadOnlyCollection<IndexedFragment> fragments, long treeVersion)
+    // In memory, events queued on a memory stream and the trees that keep them die together.
+    public Task<IReadOnlyList<string>> UnacknowledgedRootsAsync(TimeSpan olderThan, int limit) => Task.FromResult<IReadOnlyList<string>>([]);
+
+    public Task UpsertAsync(string rootId, IReadOnlyCollection<IndexedFragment> fragments, long treeVersion, int unacknowledgedEvents)
     {
         lock (_rows)
         {

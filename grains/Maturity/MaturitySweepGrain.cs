@@ -28,6 +28,11 @@ public sealed class MaturitySweepGrain(
         await Task.WhenAll(lagging.Select(r => GrainFactory.GetGrain<IVoucherTreeGrain>(r).Reproject()));
         if (lagging.Count > 0) logger.LogWarning("{Trees} voucher trees were behind in the read model and projected again", lagging.Count);
 
+        // Trees that have held unacknowledged exposure events for a while (their silo may have died with the
+        // events queued): waking them re-sends the events; re-projecting reports how many are still open.
+        var unacknowledged = await index.UnacknowledgedRootsAsync(TimeSpan.FromSeconds(30), Batch);
+        await Task.WhenAll(unacknowledged.Select(r => GrainFactory.GetGrain<IVoucherTreeGrain>(r).Reproject()));
+
         var today = await clock.TodayAsync();
         var total = 0;
         while (true)

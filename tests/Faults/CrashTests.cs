@@ -149,6 +149,14 @@ public sealed class CrashTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.Equal(financed, (await _silo.Client(bank.Client.ApiKey).Get($"/v1/facilities/{facility}")).Json.GetProperty("used").GetDecimal());
         Assert.Equal(roots.Count * 1_000m, (await coreClient.Get($"/v1/participants/{core.Id}/issuance")).Json.GetProperty("outstanding").GetDecimal());
 
+        // The exposure stream lost whatever was queued in the killed process; the trees kept those events and
+        // send them again: once drained, the streamed aggregates equal a recomputation and the ledger, to the fen.
+        var opClient = _silo.Client();
+        await Eventually.True(async () => (await opClient.Get("/v1/risk/reconciliation")).Json.GetProperty("consistent").GetBoolean(),
+            TimeSpan.FromSeconds(60), "exposures reconcile after the crash");
+        Assert.Equal(financed, (await opClient.Get($"/v1/risk/exposures/funder/{bank.Id}")).Json.GetProperty("outstanding").GetDecimal());
+        Assert.Equal(roots.Count * 1_000m, (await opClient.Get($"/v1/risk/exposures/obligor/{core.Id}")).Json.GetProperty("outstanding").GetDecimal());
+
         await using var connection = _db.Open();
         Assert.Equal(0, await connection.ExecuteScalarAsync<int>(
             """
