@@ -22,6 +22,7 @@ public static class RiskApi
         v1.MapGet("/risk/chains/{coreId}", Chain).AllowRoles(Role.Risk, Role.Operator, Role.Core).Produces<ChainDto>();
         v1.MapPost("/risk/stress", Stress).JsonBody<StressRequest>().AllowRoles(Role.Risk, Role.Operator)
             .RequireIdempotencyKey(optional: true).Produces<StressDto>();
+        v1.MapGet("/risk/alerts", Alerts).AllowRoles(Role.Risk, Role.Operator).Produces<AlertPageDto>();
         v1.MapGet("/risk/reconciliation", Reconcile).AllowRoles(Role.Risk, Role.Operator).Produces<ReconciliationDto>();
         return v1;
     }
@@ -126,6 +127,21 @@ public static class RiskApi
         var result = losses.Select(l => new StressLossDto(l.Key, l.Value, 0.00m, 0.00m, l.Value))
             .OrderByDescending(l => l.NetLoss).ThenBy(l => l.FunderId, StringComparer.Ordinal).ToList();
         return ApiResponse.Ok(new StressDto(result));
+    }
+
+    private static async Task<ApiResponse> Alerts(HttpContext http, IAlertStore store, string? after, string? limit)
+    {
+        var v = new Validation();
+        long cursor = 0;
+        if (after is not null && !(long.TryParse(after, System.Globalization.NumberStyles.None, null, out cursor))) v.Add("after", "is not a cursor");
+        var take = 50;
+        if (limit is not null && !(int.TryParse(limit, System.Globalization.NumberStyles.None, null, out take) && take is >= 1 and <= 200))
+            v.Add("limit", "must be a whole number between 1 and 200");
+        if (!v.IsValid) return v.Problem();
+        var rows = await store.ListAsync(cursor, take, Scope(http.Caller()));
+        var items = rows.Select(a => new AlertDto(a.Id, a.Kind, a.SubjectId, a.FunderId, a.ObligorId, a.Detail, a.RaisedAt)).ToList();
+        return ApiResponse.Ok(new AlertPageDto(items,
+            items.Count == take ? items[^1].Id.ToString(System.Globalization.CultureInfo.InvariantCulture) : null));
     }
 
     private static async Task<ApiResponse> Reconcile(HttpContext http, IExposureStore store, IVoucherIndex index, IGrainFactory grains, PlatformTime time)

@@ -14,6 +14,7 @@ public static class StoreRegistration
             services.AddSingleton<IIdempotencyStore, InMemoryIdempotencyStore>();
             services.AddSingleton<IVoucherIndex, InMemoryVoucherIndex>();
             services.AddSingleton<IExposureStore, InMemoryExposureStore>();
+            services.AddSingleton<IAlertStore, InMemoryAlertStore>();
             return services;
         }
         services.AddSingleton(_ => NpgsqlDataSource.Create(Database.Tune(connectionString)));
@@ -22,6 +23,7 @@ public static class StoreRegistration
         services.AddSingleton<IIdempotencyStore, PostgresIdempotencyStore>();
         services.AddSingleton<IVoucherIndex, PostgresVoucherIndex>();
         services.AddSingleton<IExposureStore, PostgresExposureStore>();
+        services.AddSingleton<IAlertStore, PostgresAlertStore>();
         return services;
     }
 }

@@ -15,6 +15,9 @@ public sealed class PlatformRules
     public int MaxSplitChildren { get; set; } = 100;
     public int DefaultAfterOverdueDays { get; set; } = 30;
 
+    /// <summary>A funder's exposure to one obligor above this share of its portfolio raises an alert.</summary>
+    public decimal ConcentrationThreshold { get; set; } = 0.25m;
+
     /// <summary>How long a reservation may stay unresolved before its holder asks the tree to resolve it.</summary>
     public TimeSpan ReservationTimeout { get; set; } = TimeSpan.FromSeconds(30);
 }

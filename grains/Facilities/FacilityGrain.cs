@@ -1,3 +1,4 @@
+using SupplyChain.Db.Stores;
 using Microsoft.Extensions.Options;
 using SupplyChain.Grains.Common;
 using SupplyChain.Grains.Vouchers;
@@ -11,6 +12,14 @@ public sealed class FacilityState
     public long LimitFen { get; set; }
     public decimal AnnualRate { get; set; }
     public DateOnly ExpiresOn { get; set; }
+
+    /// <summary>The highest usage threshold (0, 90 or 100 percent) reached and not yet left.</summary>
+    public int AlertLevel { get; set; }
+
+    /// <summary>How many times usage has crossed each threshold upwards: names each crossing's alert.</summary>
+    public Dictionary<int, int> Crossings { get; set; } = new();
+
+    public List<PendingAlert> PendingAlerts { get; set; } = new();
 
     /// <summary>Fragments the funder holds or is about to hold from the obligor: fragment id → usage.</summary>
     public Dictionary<string, UsageEntry> Usage { get; set; } = new();
@@ -27,7 +36,8 @@ public sealed class UsageEntry
 public sealed class FacilityGrain(
     [PersistentState("facility", Storage.Name)] IPersistentState<FacilityState> state,
     PlatformTime time,
-    IOptions<PlatformRules> rules) : Grain, IFacilityGrain
+    IOptions<PlatformRules> rules,
+    IAlertStore alerts) : Grain, IFacilityGrain
 {
     private ReservationSweep? _sweep;
 
@@ -37,6 +47,7 @@ public sealed class FacilityGrain(
     {
         // The obligor's copy of this limit may have missed the last change if a process died in between.
         if (state.RecordExists) await NotifyObligor();
+        await PendingAlert.DeliverAsync(S.PendingAlerts, alerts);
         EnsureSweep();
     }
 
@@ -53,7 +64,7 @@ public sealed class FacilityGrain(
         S.LimitFen = terms.Limit.Fen;
         S.AnnualRate = terms.AnnualRate;
         S.ExpiresOn = terms.ExpiresOn;
-        await state.WriteOrDeactivateAsync(this);
+        await Write();
         await NotifyObligor();
         return Outcome<Facility>.Ok(View());
     }
@@ -67,7 +78,7 @@ public sealed class FacilityGrain(
         {
             // A cut below usage is allowed: it blocks new usage until usage falls under it.
             S.LimitFen = limit.Fen;
-            await state.WriteOrDeactivateAsync(this);
+            await Write();
         }
         await NotifyObligor();
         return Outcome<Facility>.Ok(View());
@@ -88,7 +99,7 @@ public sealed class FacilityGrain(
             return new Fault(FaultCodes.InsufficientLimit, 409,
                 $"The facility has {new Money(Math.Max(0, S.LimitFen - used))} of room; {amount} is needed.");
         S.Usage[fragmentId] = new UsageEntry { RootId = rootId, AmountFen = amount.Fen, ReservedAt = time.UtcNow };
-        await state.WriteOrDeactivateAsync(this);
+        await Write();
         EnsureSweep();
         return Outcome<decimal>.Ok(S.AnnualRate);
     }
@@ -98,7 +109,7 @@ public sealed class FacilityGrain(
         if (S.Usage.TryGetValue(fragmentId, out var entry) && !entry.Committed)
         {
             entry.Committed = true;
-            await state.WriteOrDeactivateAsync(this);
+            await Write();
         }
     }
 
@@ -107,15 +118,37 @@ public sealed class FacilityGrain(
         // A reserve that arrives after this (only from a stale activation, whose own write is then fenced out)
         // is swept like any other open reservation.
         if (S.Usage.TryGetValue(fragmentId, out var entry) && !entry.Committed && S.Usage.Remove(fragmentId))
-            await state.WriteOrDeactivateAsync(this);
+            await Write();
     }
 
     public async Task Close(string fragmentId)
     {
-        if (S.Usage.Remove(fragmentId)) await state.WriteOrDeactivateAsync(this);
+        if (S.Usage.Remove(fragmentId)) await Write();
     }
 
     private long UsedFen() => S.Usage.Values.Sum(u => u.AmountFen);
+
+    /// <summary>Every write re-evaluates the usage thresholds; alerts go out after the write that decided them.</summary>
+    private async Task Write()
+    {
+        EvaluateThresholds();
+        await state.WriteOrDeactivateAsync(this);
+        await PendingAlert.DeliverAsync(S.PendingAlerts, alerts);
+    }
+
+    private void EvaluateThresholds()
+    {
+        var used = UsedFen();
+        var level = used >= S.LimitFen ? 100 : used * 10 >= S.LimitFen * 9 ? 90 : 0;
+        foreach (var threshold in new[] { 90, 100 }.Where(t => t > S.AlertLevel && t <= level))
+        {
+            var crossing = S.Crossings[threshold] = S.Crossings.GetValueOrDefault(threshold) + 1;
+            S.PendingAlerts.Add(new PendingAlert($"facility-{threshold}:{this.GetPrimaryKeyString()}:{crossing}", $"facility_usage_{threshold}",
+                this.GetPrimaryKeyString(), S.FunderId, S.ObligorId,
+                $"Facility usage is {new Money(used)} of a {new Money(S.LimitFen)} limit (at or above {threshold}%).", time.UtcNow));
+        }
+        S.AlertLevel = level;
+    }
 
     private Facility View() =>
         new(this.GetPrimaryKeyString(), S.FunderId!, S.ObligorId!, new Money(S.LimitFen), new Money(UsedFen()), S.AnnualRate, S.ExpiresOn);

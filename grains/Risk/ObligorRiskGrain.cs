@@ -13,7 +13,12 @@ namespace SupplyChain.Grains.Risk;
 /// event changes nothing; then the producing trees are told, one-way, to stop re-sending.
 /// </summary>
 [ImplicitStreamSubscription(Exposures.Namespace)]
-public sealed class ObligorRiskGrain(IExposureStore store, ILogger<ObligorRiskGrain> logger)
+public sealed class ObligorRiskGrain(
+    IExposureStore store,
+    IAlertStore alerts,
+    PlatformTime time,
+    Microsoft.Extensions.Options.IOptions<PlatformRules> rules,
+    ILogger<ObligorRiskGrain> logger)
     : Grain, IObligorRiskGrain, IStreamSubscriptionObserver, IAsyncObserver<ExposureBatch>
 {
     private long _applied;
@@ -27,6 +32,11 @@ public sealed class ObligorRiskGrain(IExposureStore store, ILogger<ObligorRiskGr
         var added = await store.ApplyAsync(batch.Events.Select(ToRow).ToList());
         _applied += added;
         _duplicates += batch.Events.Count - added;
+        // Any change to a funder's holdings can move its concentration: check each funder this batch touched.
+        if (added > 0)
+            foreach (var funder in batch.Events.SelectMany(e => new[] { e.Before, e.After })
+                         .Where(p => p?.HolderRole == "funder").Select(p => p!.HolderId).Distinct())
+                await alerts.CheckConcentrationAsync(funder, rules.Value.ConcentrationThreshold, time.UtcNow);
         foreach (var tree in batch.Events.GroupBy(e => e.RootId))
             GrainFactory.GetGrain<IVoucherTreeGrain>(tree.Key).AcknowledgeExposures(tree.Select(e => e.Id).ToList()).Ignore();
     }

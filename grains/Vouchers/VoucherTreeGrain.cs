@@ -19,6 +19,7 @@ public sealed partial class VoucherTreeGrain(
     IVoucherIndex index,
     IOptions<PlatformRules> rules,
     PlatformTime time,
+    IAlertStore alerts,
     ILogger<VoucherTreeGrain> logger) : Grain, IVoucherTreeGrain
 {
     /// <summary>What this activation last wrote to the read model, by fragment id.</summary>
@@ -37,6 +38,7 @@ public sealed partial class VoucherTreeGrain(
         await DeliverOutbox();
         await ProjectChanges();
         await PublishExposures();
+        await PendingAlert.DeliverAsync(S.PendingAlerts, alerts);
     }
 
     public async Task<Outcome<Voucher>> Issue(Caller caller, string operationId, IssueVoucher command)
@@ -78,6 +80,10 @@ public sealed partial class VoucherTreeGrain(
         }
 
         var root = Ledger.CreateRoot(S.ObligorId, command, today);
+        if (Ledger.IsLongTenor)
+            S.PendingAlerts.Add(new PendingAlert($"long-tenor:{RootId}", "long_tenor", RootId, null, S.ObligorId,
+                $"Voucher {RootId} of {S.ObligorId} for {root.Amount} matures on {S.MaturityDate:yyyy-MM-dd}, " +
+                $"{S.MaturityDate.DayNumber - today.DayNumber} days after issue (more than {rules.Value.LongTenorDays}).", time.UtcNow));
         S.Phase = TreePhase.Issued;
         S.Operations[operationId] = new OperationRecord { Kind = "issue", FragmentIds = { RootId } };
         S.Outbox.Add(new Notice { Kind = NoticeKind.ObligorCommit, Target = S.ObligorId, Item = RootId });
@@ -267,11 +273,30 @@ public sealed partial class VoucherTreeGrain(
     private async Task Write()
     {
         S.Version++;
-        S.ExposureOutbox.AddRange(Ledger.TakeExposureChanges(S.Version, time.UtcNow));
+        var events = Ledger.TakeExposureChanges(S.Version, time.UtcNow);
+        S.ExposureOutbox.AddRange(events);
+        RaiseStatusAlerts(events);
         await state.WriteOrDeactivateAsync(this);
         _outboxDirty = false;
         await ProjectChanges();
         await PublishExposures();
+        await PendingAlert.DeliverAsync(S.PendingAlerts, alerts);
+    }
+
+    /// <summary>The first time any part of the tree falls overdue, or defaults: one alert for the platform, one for each funder holding part.</summary>
+    private void RaiseStatusAlerts(IReadOnlyList<SupplyChain.Grains.Risk.ExposureEvent> events)
+    {
+        foreach (var (status, kind) in new[] { ("overdue", "overdue"), ("defaulted", "default") })
+        {
+            var crossed = events.Where(e => e.After?.Status == status && e.Before?.Status != status).ToList();
+            if (crossed.Count == 0) continue;
+            var amount = new Money(crossed.Sum(e => e.After!.AmountFen));
+            S.PendingAlerts.Add(new PendingAlert($"{kind}:{RootId}", kind, RootId, null, S.ObligorId,
+                $"Voucher {RootId} of {S.ObligorId} is {status}: {amount} unpaid since {S.MaturityDate:yyyy-MM-dd}.", time.UtcNow));
+            foreach (var funder in crossed.Where(e => e.After!.HolderRole == "funder").GroupBy(e => e.After!.HolderId))
+                S.PendingAlerts.Add(new PendingAlert($"{kind}:{RootId}:{funder.Key}", kind, RootId, funder.Key, S.ObligorId,
+                    $"Voucher {RootId} of {S.ObligorId} is {status}: the funder holds {new Money(funder.Sum(e => e.After!.AmountFen))} of it.", time.UtcNow));
+        }
     }
 
     /// <summary>

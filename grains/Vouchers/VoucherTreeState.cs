@@ -45,6 +45,8 @@ public sealed class VoucherTreeState
     /// <summary>Effects on other grains stored with the change that caused them, delivered until acknowledged.</summary>
     public List<Notice> Outbox { get; set; } = new();
 
+    public List<PendingAlert> PendingAlerts { get; set; } = new();
+
     /// <summary>Exposure events stored with the change that caused them, re-sent until the risk grain acknowledges them.</summary>
     public List<SupplyChain.Grains.Risk.ExposureEvent> ExposureOutbox { get; set; } = new();
 }
