@@ -68,7 +68,9 @@ public static class SiloSetup
         silo.AddMemoryStreams(SupplyChain.Grains.Risk.Exposures.Provider, o =>
         {
             o.ConfigureStreamPubSub(Orleans.Streams.StreamPubSubType.ImplicitOnly);
-            o.ConfigurePullingAgent(b => b.Configure(p => p.GetQueueMsgsTimerPeriod = TimeSpan.FromMilliseconds(20)));
+            o.ConfigurePartitioning(int.Parse(configuration["SupplyChain:ExposureQueues"] ?? "2"));
+            o.ConfigurePullingAgent(b => b.Configure(p => p.GetQueueMsgsTimerPeriod = TimeSpan.FromMilliseconds(
+                int.Parse(configuration["SupplyChain:ExposurePollMilliseconds"] ?? "100"))));
         });
         silo.AddDashboard();
         silo.AddStartupTask(async (services, _) =>
