@@ -38,7 +38,7 @@ public sealed record Options(Uri BaseUrl, string OperatorKey, int Clients, int C
         var seconds = Take("seconds") is { } s ? Positive(s, "seconds") : (double?)null;
         var ops = Take("ops") is { } o ? Int(o, "ops", 0, 1, int.MaxValue) : (int?)null;
         var warmup = Int(Take("warmup"), "warmup", 1, 0, 1000);
-        var amount = Take("amount") is { } a ? (decimal)Positive(a, "amount") : 10_000m;
+        var amount = Take("amount") is { } a ? Amount(a) : 10_000m;
         if (values.Count > 0) throw new ArgumentException($"Unknown option --{values.Keys.First()}.");
         if (string.IsNullOrWhiteSpace(key)) throw new ArgumentException("No operator key: pass --key or set SupplyChain__OperatorKey.");
         if (url.Scheme is not ("http" or "https")) throw new ArgumentException("--url must be http or https.");
@@ -62,6 +62,13 @@ public sealed record Options(Uri BaseUrl, string OperatorKey, int Clients, int C
         return n;
     }
 
+    /// <summary>Money never passes through a double: the amount is parsed as a decimal.</summary>
+    private static decimal Amount(string value) =>
+        decimal.TryParse(value, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var d) && d > 0 && d <= 1_000_000_000_000m
+            ? d
+            : throw new ArgumentException("--amount must be a positive number of yuan.");
+
+    /// <summary>A duration in seconds (not money).</summary>
     private static double Positive(string value, string name) =>
         double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) && d > 0 && d <= 86_400
             ? d
