@@ -8,7 +8,11 @@ public static class ClientApiProgram
         var builder = WebApplication.CreateBuilder(args);
         builder.WebHost.UseUrls(builder.Configuration["urls"] ?? builder.Configuration["ASPNETCORE_URLS"] ?? "http://127.0.0.1:5080");
         builder.AddPlatformApi();
-        var connectionString = builder.Configuration.GetConnectionString(ApiSetup.ConnectionStringName);
+        // The API process shares the silos' database (API keys, idempotency records, read models) and finds the
+        // silos through its membership table: without it there is nothing to serve.
+        var connectionString = builder.Configuration.GetConnectionString(ApiSetup.ConnectionStringName)
+            ?? throw new InvalidOperationException(
+                "client-api needs ConnectionStrings__SupplyChain (the cluster's PostgreSQL). For a single process without a database, run the silo: dotnet run --project silo");
         builder.UseOrleansClient(client =>
         {
             client.Configure<Orleans.Configuration.ClusterOptions>(o =>
@@ -16,19 +20,11 @@ public static class ClientApiProgram
                 o.ClusterId = builder.Configuration["SupplyChain:ClusterId"] ?? "supplychain";
                 o.ServiceId = "supplychain";
             });
-            if (connectionString is null)
+            client.UseAdoNetClustering(o =>
             {
-                Console.Error.WriteLine("WARNING: ConnectionStrings__SupplyChain is not set: looking for a silo on localhost and keeping API keys and idempotency records IN MEMORY.");
-                client.UseLocalhostClustering(int.Parse(builder.Configuration["SupplyChain:GatewayPort"] ?? "30000"));
-            }
-            else
-            {
-                client.UseAdoNetClustering(o =>
-                {
-                    o.Invariant = "Npgsql";
-                    o.ConnectionString = SupplyChain.Db.Database.Tune(connectionString);
-                });
-            }
+                o.Invariant = "Npgsql";
+                o.ConnectionString = SupplyChain.Db.Database.Tune(connectionString);
+            });
         });
         var app = builder.Build();
         app.MapPlatformApi();

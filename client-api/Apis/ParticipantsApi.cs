@@ -72,7 +72,7 @@ public static class ParticipantsApi
     private static async Task<ApiResponse> Get(HttpContext http, string id, IGrainFactory grains)
     {
         var caller = http.Caller();
-        if (!caller.IsStaff && caller.Id != id) return ApiResponse.NotFound("Participant");
+        if ((!caller.IsStaff && caller.Id != id) || id.Length > 64) return ApiResponse.NotFound("Participant");
         var p = await grains.GetGrain<IParticipantGrain>(id).Get();
         return p is null ? ApiResponse.NotFound("Participant") : ApiResponse.Ok(ParticipantDto.From(p));
     }

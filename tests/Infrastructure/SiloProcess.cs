@@ -15,7 +15,14 @@ public sealed class SiloProcess : IAsyncDisposable
     private readonly Queue<string> _lastLines = new();
     private Process? _process;
 
-    public SiloProcess(string connectionString) => _connectionString = connectionString;
+    private readonly string _executable;
+
+    /// <param name="executable">SupplyChain.Silo (a silo serving the API) or SupplyChain.ClientApi (the API as a cluster client).</param>
+    public SiloProcess(string connectionString, string executable = "SupplyChain.Silo")
+    {
+        _connectionString = connectionString;
+        _executable = executable;
+    }
 
     public Uri BaseAddress => new($"http://127.0.0.1:{_httpPort}");
 
@@ -26,7 +33,7 @@ public sealed class SiloProcess : IAsyncDisposable
 
     public async Task StartAsync()
     {
-        var start = new ProcessStartInfo(Path.Combine(AppContext.BaseDirectory, "SupplyChain.Silo"))
+        var start = new ProcessStartInfo(Path.Combine(AppContext.BaseDirectory, _executable))
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -63,7 +70,7 @@ public sealed class SiloProcess : IAsyncDisposable
             {
                 return false;
             }
-        }, TimeSpan.FromSeconds(90), "the silo answers /health/ready");
+        }, TimeSpan.FromSeconds(90), $"{_executable} answers /health/ready");
     }
 
     /// <summary>SIGKILL: no graceful shutdown, no flushing, no deactivation.</summary>
