@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Orleans.Streams;
 using Orleans.Streams.Core;
 using SupplyChain.Db.Stores;
@@ -8,37 +9,35 @@ using SupplyChain.Grains.Vouchers;
 namespace SupplyChain.Grains.Risk;
 
 /// <summary>
-/// Consumes one obligor's exposure stream. Each batch is applied in one SQL statement that inserts the events
-/// it has not seen (the event id is the key) and adds only those to the aggregates, so a duplicate or a late
-/// event changes nothing; then the producing trees are told, one-way, to stop re-sending.
+/// Consumes one obligor's exposure stream. Events are applied in one SQL statement that inserts those it has not
+/// seen (the event id is the key) and adds only those to the aggregates, so a duplicate or a late event changes
+/// nothing; then the producing trees are told, one-way, to stop re-sending.
+/// Batches that arrive while an apply is running are buffered and applied together in the next one: nothing is
+/// lost if this activation dies with a buffer, because the trees keep every event until acknowledged.
 /// </summary>
 [ImplicitStreamSubscription(Exposures.Namespace)]
 public sealed class ObligorRiskGrain(
     IExposureStore store,
     IAlertStore alerts,
     PlatformTime time,
-    Microsoft.Extensions.Options.IOptions<PlatformRules> rules,
+    IOptions<PlatformRules> rules,
     ILogger<ObligorRiskGrain> logger)
     : Grain, IObligorRiskGrain, IStreamSubscriptionObserver, IAsyncObserver<ExposureBatch>
 {
+    private readonly List<ExposureEvent> _buffer = new();
+    private Task? _flushing;
     private long _applied;
     private long _duplicates;
 
     public Task OnSubscribed(IStreamSubscriptionHandleFactory handleFactory) =>
         handleFactory.Create<ExposureBatch>().ResumeAsync(this);
 
-    public async Task OnNextAsync(ExposureBatch batch, StreamSequenceToken? token = null)
+    public Task OnNextAsync(ExposureBatch batch, StreamSequenceToken? token = null)
     {
-        var added = await store.ApplyAsync(batch.Events.Select(ToRow).ToList());
-        _applied += added;
-        _duplicates += batch.Events.Count - added;
-        // Any change to a funder's holdings can move its concentration: check each funder this batch touched.
-        if (added > 0)
-            foreach (var funder in batch.Events.SelectMany(e => new[] { e.Before, e.After })
-                         .Where(p => p?.HolderRole == "funder").Select(p => p!.HolderId).Distinct())
-                await alerts.CheckConcentrationAsync(funder, rules.Value.ConcentrationThreshold, time.UtcNow);
-        foreach (var tree in batch.Events.GroupBy(e => e.RootId))
-            GrainFactory.GetGrain<IVoucherTreeGrain>(tree.Key).AcknowledgeExposures(tree.Select(e => e.Id).ToList()).Ignore();
+        _buffer.AddRange(batch.Events);
+        // Flush may finish synchronously, so test for completion rather than rely on it clearing a field.
+        if (_flushing is null || _flushing.IsCompleted) _flushing = Flush();
+        return Task.CompletedTask;
     }
 
     public Task OnCompletedAsync() => Task.CompletedTask;
@@ -50,6 +49,38 @@ public sealed class ObligorRiskGrain(
     }
 
     public Task<(long Applied, long Duplicates)> GetCounters() => Task.FromResult((_applied, _duplicates));
+
+    private async Task Flush()
+    {
+        while (_buffer.Count > 0)
+        {
+            var events = _buffer.ToList();
+            _buffer.Clear();
+            try
+            {
+                await Apply(events);
+            }
+            catch (Exception e)
+            {
+                // Not acknowledged, so the trees send these again.
+                logger.LogWarning(e, "Could not apply {Count} exposure events of {ObligorId}; they will be re-sent", events.Count, this.GetPrimaryKeyString());
+            }
+        }
+    }
+
+    private async Task Apply(List<ExposureEvent> events)
+    {
+        var added = await store.ApplyAsync(events.Select(ToRow).ToList());
+        _applied += added;
+        _duplicates += events.Count - added;
+        // Any change to a funder's holdings can move its concentration: check each funder these events touched.
+        if (added > 0)
+            foreach (var funder in events.SelectMany(e => new[] { e.Before, e.After })
+                         .Where(p => p?.HolderRole == "funder").Select(p => p!.HolderId).Distinct())
+                await alerts.CheckConcentrationAsync(funder, rules.Value.ConcentrationThreshold, time.UtcNow);
+        foreach (var tree in events.GroupBy(e => e.RootId))
+            GrainFactory.GetGrain<IVoucherTreeGrain>(tree.Key).AcknowledgeExposures(tree.Select(e => e.Id).Distinct().ToList()).Ignore();
+    }
 
     private static ExposureRow ToRow(ExposureEvent e) =>
         new(e.Id, e.RootId, e.InstrumentId, e.ObligorId, ToRow(e.Before), ToRow(e.After), e.At);
