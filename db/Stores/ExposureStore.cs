@@ -6,7 +6,7 @@ namespace SupplyChain.Db.Stores;
 /// <summary>One side of an exposure event (amount in yuan).</summary>
 public sealed record PositionRow(string HolderId, string HolderRole, string Status, int Tier, decimal Amount);
 
-public sealed record ExposureRow(string Id, string RootId, string InstrumentId, string ObligorId, PositionRow? Before, PositionRow? After, DateTimeOffset At);
+public sealed record ExposureRow(string Id, string RootId, string InstrumentId, string ObligorId, PositionRow? Before, PositionRow? After, DateTimeOffset At, string Kind);
 
 /// <summary>An aggregate row: what a holder has outstanding on an obligor, by status and tier.</summary>
 public sealed record ExposureBucket(string ObligorId, string HolderId, string HolderRole, string Status, int Tier, decimal Amount);
@@ -33,15 +33,15 @@ public sealed class PostgresExposureStore(NpgsqlDataSource dataSource) : IExposu
             WITH incoming AS (
                 SELECT * FROM unnest(@ids, @roots, @instruments, @obligors,
                                      @bHolders, @bRoles, @bStatuses, @bTiers, @bAmounts,
-                                     @aHolders, @aRoles, @aStatuses, @aTiers, @aAmounts, @ats)
+                                     @aHolders, @aRoles, @aStatuses, @aTiers, @aAmounts, @ats, @kinds)
                     AS e(id, root_id, instrument_id, obligor_id,
                          before_holder, before_role, before_status, before_tier, before_amount,
-                         after_holder, after_role, after_status, after_tier, after_amount, occurred_at)
+                         after_holder, after_role, after_status, after_tier, after_amount, occurred_at, kind)
             ),
             added AS (
                 INSERT INTO exposure_events (id, root_id, instrument_id, obligor_id,
                     before_holder, before_role, before_status, before_tier, before_amount,
-                    after_holder, after_role, after_status, after_tier, after_amount, occurred_at)
+                    after_holder, after_role, after_status, after_tier, after_amount, occurred_at, kind)
                 SELECT DISTINCT ON (id) * FROM incoming
                 ON CONFLICT (id) DO NOTHING
                 RETURNING *
@@ -82,6 +82,7 @@ public sealed class PostgresExposureStore(NpgsqlDataSource dataSource) : IExposu
                 aTiers = events.Select(e => e.After?.Tier).ToArray(),
                 aAmounts = events.Select(e => e.After?.Amount).ToArray(),
                 ats = events.Select(e => e.At).ToArray(),
+                kinds = events.Select(e => e.Kind).ToArray(),
             });
     }
 
@@ -111,7 +112,7 @@ public sealed class PostgresExposureStore(NpgsqlDataSource dataSource) : IExposu
         return rows.Select(r => new ExposureRow((string)r.id, (string)r.root_id, (string)r.instrument_id, (string)r.obligor_id,
             r.before_holder is null ? null : new PositionRow((string)r.before_holder, (string)r.before_role, (string)r.before_status, (int)r.before_tier, (decimal)r.before_amount),
             r.after_holder is null ? null : new PositionRow((string)r.after_holder, (string)r.after_role, (string)r.after_status, (int)r.after_tier, (decimal)r.after_amount),
-            new DateTimeOffset((DateTime)r.occurred_at, TimeSpan.Zero))).ToList();
+            new DateTimeOffset((DateTime)r.occurred_at, TimeSpan.Zero), (string)r.kind)).ToList();
     }
 }
 

@@ -83,7 +83,7 @@ public sealed class ObligorRiskGrain(
     }
 
     private static ExposureRow ToRow(ExposureEvent e) =>
-        new(e.Id, e.RootId, e.InstrumentId, e.ObligorId, ToRow(e.Before), ToRow(e.After), e.At);
+        new(e.Id, e.RootId, e.InstrumentId, e.ObligorId, ToRow(e.Before), ToRow(e.After), e.At, e.Kind);
 
     private static PositionRow? ToRow(ExposurePosition? p) =>
         p is null ? null : new PositionRow(p.HolderId, p.HolderRole, p.Status, p.Tier, new Money(p.AmountFen).Yuan);

@@ -267,18 +267,27 @@ public sealed class TreeLedger(VoucherTreeState state, string rootId, PlatformRu
     /// Events for every fragment whose position differs from the one last announced, marking them announced.
     /// Called just before each write, so the events are stored with the change that caused them.
     /// </summary>
-    public List<SupplyChain.Grains.Risk.ExposureEvent> TakeExposureChanges(long version, DateTimeOffset at)
+    public List<SupplyChain.Grains.Risk.ExposureEvent> TakeExposureChanges(long version, DateTimeOffset at, string? operationKind = null)
     {
         var events = new List<SupplyChain.Grains.Risk.ExposureEvent>();
         foreach (var f in state.Fragments)
         {
             var now = Position(f);
             if (Equals(now, f.Exposed)) continue;
-            events.Add(new($"{rootId}:{version}:{f.Id}", rootId, f.Id, state.ObligorId, f.Exposed, now, at));
+            events.Add(new($"{rootId}:{version}:{f.Id}", rootId, f.Id, state.ObligorId, f.Exposed, now, at, operationKind ?? KindOf(f)));
             f.Exposed = now;
         }
         return events;
     }
+
+    /// <summary>What the calendar did to a fragment (expiry, overdue, default) when no operation names it.</summary>
+    private static string KindOf(FragmentState f) => f.Status switch
+    {
+        VoucherStatus.Overdue => "overdue",
+        VoucherStatus.Defaulted => "defaulted",
+        VoucherStatus.Settled => "settled",
+        _ => "rejected",
+    };
 
     /// <summary>The sum of live fragments; equal to the face at every moment.</summary>
     public long LiveSumFen() => state.Fragments.Where(f => f.Status.IsLive()).Sum(f => f.AmountFen);

@@ -22,6 +22,13 @@ public sealed partial class VoucherTreeGrain(
     IAlertStore alerts,
     ILogger<VoucherTreeGrain> logger) : Grain, IVoucherTreeGrain
 {
+    /// <summary>The exposure event kind of each operation.</summary>
+    private static readonly Dictionary<string, string> EventKinds = new()
+    {
+        ["accept"] = "accepted", ["reject"] = "rejected", ["split"] = "split", ["transfer"] = "transferred",
+        ["discount"] = "discounted", ["repay"] = "settled",
+    };
+
     /// <summary>What this activation last wrote to the read model, by fragment id.</summary>
     private readonly Dictionary<string, IndexedFragment> _projected = new();
 
@@ -87,7 +94,7 @@ public sealed partial class VoucherTreeGrain(
         S.Phase = TreePhase.Issued;
         S.Operations[operationId] = new OperationRecord { Kind = "issue", FragmentIds = { RootId } };
         S.Outbox.Add(new Notice { Kind = NoticeKind.ObligorCommit, Target = S.ObligorId, Item = RootId });
-        await Write();
+        await Write("issued");
         LogIssued(RootId, S.ObligorId, root.Amount.ToString());
         await DeliverOutbox();
         return Outcome<Voucher>.Ok(root);
@@ -262,7 +269,7 @@ public sealed partial class VoucherTreeGrain(
         var record = new OperationRecord { Kind = kind, FragmentIds = fragmentIds };
         complete?.Invoke(record);
         S.Operations[operationId] = record;
-        await Write();
+        await Write(EventKinds.GetValueOrDefault(kind));
         await DeliverOutbox();
     }
 
@@ -270,10 +277,10 @@ public sealed partial class VoucherTreeGrain(
     /// One fenced write of the whole tree, with the exposure events its changes cause; then its read model
     /// catches up and the events go out.
     /// </summary>
-    private async Task Write()
+    private async Task Write(string? operationKind = null)
     {
         S.Version++;
-        var events = Ledger.TakeExposureChanges(S.Version, time.UtcNow);
+        var events = Ledger.TakeExposureChanges(S.Version, time.UtcNow, operationKind);
         S.ExposureOutbox.AddRange(events);
         RaiseStatusAlerts(events);
         await state.WriteOrDeactivateAsync(this);

@@ -74,6 +74,13 @@ public sealed class RiskTests(ApiFixture fixture) : IClassFixture<ApiFixture>
         (await core.Client.Post($"/v1/vouchers/{root}/repay")).Expect(HttpStatusCode.OK);
         await Drained();
         Assert.Equal(0m, (await S.Operator.Get($"/v1/risk/exposures/obligor/{core.Id}")).Json.GetProperty("outstanding").GetDecimal());
+
+        // Each event says what happened, and the deltas of all of them sum to nothing left outstanding.
+        var events = await fixture.Host.Services.GetRequiredService<IExposureStore>().EventsAsync(core.Id);
+        // The transfer to s2 was never answered: 7 days later it went back to s1 ("rejected").
+        Assert.Equal(["accepted", "discounted", "issued", "rejected", "settled", "split", "transferred"], events.Select(e => e.Kind).Distinct().Order().ToList());
+        Assert.Equal(0m, events.Sum(e => (e.After?.Amount ?? 0) - (e.Before?.Amount ?? 0)));
+        Assert.Equal(events.Count, events.Select(e => e.Id).Distinct().Count());
     }
 
     [Fact]
@@ -94,7 +101,7 @@ public sealed class RiskTests(ApiFixture fixture) : IClassFixture<ApiFixture>
 
         var store = fixture.Host.Services.GetRequiredService<IExposureStore>();
         var events = (await store.EventsAsync(core.Id)).Select(e => new ExposureEvent(e.Id, e.RootId, e.InstrumentId, e.ObligorId,
-            Position(e.Before), Position(e.After), e.At)).ToList();
+            Position(e.Before), Position(e.After), e.At, e.Kind)).ToList();
         Assert.True(events.Count >= 12, $"{events.Count} events");
 
         var risk = fixture.Host.Services.GetRequiredService<IGrainFactory>().GetGrain<IObligorRiskGrain>(core.Id);

@@ -22,6 +22,7 @@ public sealed record ExposurePosition(
 /// A change to one instrument's exposure: its position before and after (null when it was or is not live).
 /// The id is stable across retries: it names the tree, the tree's version that made the change, and the fragment.
 /// Applying before and after as deltas makes events commute, so late or reordered delivery gives the same totals.
+/// Kind says what happened: issued, accepted, rejected, split, transferred, discounted, settled, overdue, defaulted.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("ExposureEvent")]
 public sealed record ExposureEvent(
@@ -31,7 +32,8 @@ public sealed record ExposureEvent(
     [property: Id(3)] string ObligorId,
     [property: Id(4)] ExposurePosition? Before,
     [property: Id(5)] ExposurePosition? After,
-    [property: Id(6)] DateTimeOffset At);
+    [property: Id(6)] DateTimeOffset At,
+    [property: Id(7)] string Kind);
 
 [GenerateSerializer, Immutable, Alias("TreePositions")]
 public sealed record TreePositions([property: Id(0)] string ObligorId, [property: Id(1)] IReadOnlyList<ExposurePosition> Positions);
