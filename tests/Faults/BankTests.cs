@@ -165,7 +165,7 @@ public sealed class BankTests(ITestOutputHelper output) : IAsyncLifetime
                     foreach (var v in list.EnumerateArray()) created.Add(v.GetProperty("id").GetString()!);
             foreach (var name in new[] { "transferred", "remainder", "financed" })
                 if (json.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Object) created.Add(v.GetProperty("id").GetString()!);
-            foreach (var v in Vouchers(json))
+            foreach (var v in LedgerChecks.VouchersIn(json))
             {
                 Assert.True(fragments.TryGetValue(v.GetProperty("id").GetString()!, out var stored), $"acknowledged fragment missing: {v}");
                 foreach (var field in new[] { "rootId", "parentId", "amount", "tier" })
@@ -182,25 +182,8 @@ public sealed class BankTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.Equal(financed, (await op.Get($"/v1/risk/exposures/funder/{bank.Id}")).Json.GetProperty("outstanding").GetDecimal());
 
         await using var connection = _db.Open();
-        Assert.Equal(0, await connection.ExecuteScalarAsync<int>(
-            """
-            SELECT count(*) FROM (SELECT 1 FROM orleansstorage
-            GROUP BY serviceid, graintypestring, grainidn0, grainidn1, grainidextensionstring HAVING count(*) > 1) d
-            """));
+        Assert.Equal(0, await LedgerChecks.GrainsWithTwoRows(connection));
         output.WriteLine($"{seconds} s, {Clients} clients, 2 silos, {killed} SIGKILLs: {history.Count} operations " +
                          $"({acknowledged.Count} acknowledged, {refused.Count} refused), {fragments.Count} fragments, {financed} financed");
-    }
-
-    private static IEnumerable<JsonElement> Vouchers(JsonElement json)
-    {
-        if (json.ValueKind != JsonValueKind.Object) yield break;
-        if (json.TryGetProperty("rootId", out _)) yield return json;
-        foreach (var p in json.EnumerateObject())
-        {
-            if (p.Value.ValueKind == JsonValueKind.Object && p.Value.TryGetProperty("rootId", out _)) yield return p.Value;
-            if (p.Value.ValueKind == JsonValueKind.Array)
-                foreach (var i in p.Value.EnumerateArray().Where(i => i.ValueKind == JsonValueKind.Object && i.TryGetProperty("rootId", out _)))
-                    yield return i;
-        }
     }
 }

@@ -151,10 +151,6 @@ public sealed class ClusterGrainTests(ClusterFixture fixture) : IClassFixture<Cl
             FROM orleansstorage WHERE grainidextensionstring = @key
             """, new { key }));
         Assert.Equal("23505", duplicate.SqlState);
-        Assert.Equal(0, await connection.ExecuteScalarAsync<int>(
-            """
-            SELECT count(*) FROM (SELECT 1 FROM orleansstorage
-            GROUP BY serviceid, graintypestring, grainidn0, grainidn1, grainidextensionstring HAVING count(*) > 1) d
-            """));
+        Assert.Equal(0, await LedgerChecks.GrainsWithTwoRows(connection));
     }
 }
