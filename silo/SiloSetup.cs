@@ -30,6 +30,8 @@ public static class SiloSetup
                 o.ServiceId = ServiceId;
             });
         }
+        // Failure detection can be tuned per deployment (tests shorten it to provoke split brain quickly).
+        silo.Configure<ClusterMembershipOptions>(configuration.GetSection("SupplyChain:Membership"));
         var siloPort = int.Parse(configuration["SupplyChain:SiloPort"] ?? "11111");
         var gatewayPort = int.Parse(configuration["SupplyChain:GatewayPort"] ?? "30000");
 

@@ -13,6 +13,7 @@ public sealed class SiloProcess : IAsyncDisposable
     private readonly int _siloPort = Ports.Free();
     private readonly int _gatewayPort = Ports.Free();
     private readonly Queue<string> _lastLines = new();
+    private readonly List<string> _allLines = new();
     private Process? _process;
 
     private readonly string _executable;
@@ -48,6 +49,7 @@ public sealed class SiloProcess : IAsyncDisposable
         start.Environment["ASPNETCORE_URLS"] = BaseAddress.ToString();
         start.Environment["Logging__LogLevel__Default"] = "Warning";
         start.Environment["SupplyChain__IdempotencyLeaseSeconds"] = "3";
+        foreach (var (k, v) in Environment) start.Environment[k] = v;
         _process = Process.Start(start) ?? throw new InvalidOperationException("The silo did not start.");
         _process.OutputDataReceived += (_, e) => Keep(e.Data);
         _process.ErrorDataReceived += (_, e) => Keep(e.Data);
@@ -73,6 +75,26 @@ public sealed class SiloProcess : IAsyncDisposable
         }, TimeSpan.FromSeconds(90), $"{_executable} answers /health/ready");
     }
 
+    public IDictionary<string, string> Environment { get; } = new Dictionary<string, string>();
+
+    /// <summary>Lines of output that contained a given text, counted since start.</summary>
+    public int CountOutput(string text)
+    {
+        lock (_lastLines) return _allLines.Count(l => l.Contains(text, StringComparison.Ordinal));
+    }
+
+    /// <summary>SIGSTOP: the process freezes, its sockets stay open, and the cluster eventually declares it dead.</summary>
+    public Task PauseAsync() => Signal("STOP");
+
+    /// <summary>SIGCONT: the frozen process runs on, with whatever it had in memory.</summary>
+    public Task ResumeAsync() => Signal("CONT");
+
+    private async Task Signal(string signal)
+    {
+        using var kill = Process.Start("kill", $"-{signal} {_process!.Id}")!;
+        await kill.WaitForExitAsync();
+    }
+
     /// <summary>SIGKILL: no graceful shutdown, no flushing, no deactivation.</summary>
     public async Task KillAsync()
     {
@@ -94,6 +116,7 @@ public sealed class SiloProcess : IAsyncDisposable
         lock (_lastLines)
         {
             _lastLines.Enqueue(line);
+            _allLines.Add(line);
             while (_lastLines.Count > 50) _lastLines.Dequeue();
         }
     }

@@ -1,0 +1,139 @@
+using System.Net;
+using SupplyChain.Tests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace SupplyChain.Tests.Faults;
+
+/// <summary>
+/// Split brain: one silo is frozen with SIGSTOP until the other declares it dead and re-activates its grains,
+/// while conflicting operations hit the same fragments through both; then it is resumed with its stale
+/// activations in memory. At most one of each conflicting pair may take effect, and stale writes must fail.
+/// </summary>
+public sealed class SplitBrainTests(ITestOutputHelper output) : IAsyncLifetime
+{
+    private readonly TestDatabase _db = new("splitbrain");
+    private readonly SiloProcess[] _silos = new SiloProcess[2];
+
+    public async Task InitializeAsync()
+    {
+        for (var i = 0; i < _silos.Length; i++)
+        {
+            _silos[i] = new SiloProcess(_db.ConnectionString);
+            _silos[i].Environment["SupplyChain__Membership__ProbeTimeout"] = "00:00:01";
+            _silos[i].Environment["SupplyChain__Membership__NumMissedProbesLimit"] = "2";
+            _silos[i].Environment["SupplyChain__Membership__NumVotesForDeathDeclaration"] = "1";
+            await _silos[i].StartAsync();
+        }
+        // The deliberately broken build, to watch this test catch it: SUPPLYCHAIN_BREAK_FENCE=1 replaces the storage
+        // write with one that ignores the stored version, as if the ETag fence were missing.
+        if (System.Environment.GetEnvironmentVariable("SUPPLYCHAIN_BREAK_FENCE") == "1")
+        {
+            await using var connection = _db.Open();
+            await Dapper.SqlMapper.ExecuteAsync(connection,
+                """
+                CREATE OR REPLACE FUNCTION orleans_storage_write(p_grainidhash integer, p_grainidn0 bigint, p_grainidn1 bigint,
+                    p_graintypehash integer, p_graintypestring text, p_grainidextensionstring text, p_serviceid text,
+                    p_grainstateversion integer, p_payloadbinary bytea)
+                RETURNS TABLE (newgrainstateversion integer) LANGUAGE plpgsql AS $fn$
+                BEGIN
+                    RETURN QUERY
+                    INSERT INTO orleansstorage AS s (grainidhash, grainidn0, grainidn1, graintypehash, graintypestring,
+                        grainidextensionstring, serviceid, payloadbinary, modifiedon, version)
+                    VALUES (p_grainidhash, p_grainidn0, p_grainidn1, p_graintypehash, p_graintypestring,
+                        p_grainidextensionstring, p_serviceid, p_payloadbinary, now(), 1)
+                    ON CONFLICT (serviceid, graintypestring, grainidn0, grainidn1, grainidextensionstring)
+                    DO UPDATE SET payloadbinary = EXCLUDED.payloadbinary, version = COALESCE(p_grainstateversion, s.version) + 1
+                    RETURNING s.version;
+                END
+                $fn$;
+                """);
+        }
+    }
+
+    public async Task DisposeAsync()
+    {
+        foreach (var silo in _silos)
+        {
+            try { await silo.ResumeAsync(); } catch (Exception) { /* not paused or already gone */ }
+            await silo.DisposeAsync();
+        }
+        _db.Dispose();
+    }
+
+    [Fact]
+    public async Task AtMostOneOfConflictingOperations_TakesEffect_AndStaleActivationsCannotWrite()
+    {
+        var (paused, live) = (_silos[0], _silos[1]);
+        var s = new Scenario(key => paused.Client(key));
+        var (core, holder, _, _) = await s.Cast(1_000_000m);
+        var other = await s.Participant("supplier");
+        var roots = new List<string>();
+        for (var i = 0; i < 12; i++) roots.Add(await s.ActiveVoucher(core, holder, 1_000m));
+        // Make every tree active somewhere, and touch them through the silo about to freeze.
+        foreach (var root in roots) (await paused.Client(holder.Client.ApiKey).Get($"/v1/vouchers/{root}")).Expect(HttpStatusCode.OK);
+
+        await paused.PauseAsync();
+        // Requests to the frozen silo wait in its sockets; the same fragments are split through the live one.
+        var stale = roots.Select(r => Try(() => paused.Client(holder.Client.ApiKey).Post($"/v1/vouchers/{r}/transfer", new { toId = other.Id, amount = 1_000m }))).ToList();
+        var splits = new List<ApiResult>();
+        foreach (var root in roots)
+        {
+            ApiResult? answer = null;
+            await Eventually.True(async () =>
+            {
+                answer = await Try(() => live.Client(holder.Client.ApiKey).Post($"/v1/vouchers/{root}/split", new { amounts = new[] { 400m, 600m } }, $"split-{root}"));
+                return answer is not null && (int)answer.Status < 500
+                       && !(answer.Status == HttpStatusCode.Conflict && answer.Code == "idempotency_key_in_flight");
+            }, TimeSpan.FromSeconds(90), "the live silo takes over the frozen silo's grains");
+            splits.Add(answer!);
+        }
+        await paused.ResumeAsync();
+        var staleAnswers = await Task.WhenAll(stale);
+
+        // Read what was stored, not what some activation remembers: restart the cluster before looking.
+        await paused.KillAsync();
+        await live.KillAsync();
+        await live.StartAsync();
+
+        var splitWon = splits.Count(a => a.Status == HttpStatusCode.Created);
+        var transferWon = staleAnswers.Count(a => a?.Status == HttpStatusCode.Created);
+        var coreOnLive = live.Client(core.Client.ApiKey);
+        var checker = new Scenario(key => live.Client(key));
+        var both = 0;
+        foreach (var root in roots)
+        {
+            var tree = (await coreOnLive.Get($"/v1/vouchers/{root}/tree")).Expect(HttpStatusCode.OK).Json;
+            var rootNow = tree.GetProperty("root");
+            var isSplit = rootNow.GetProperty("status").GetString() == "split";
+            var isTransferred = rootNow.GetProperty("holderId").GetString() == other.Id;
+            if (isSplit && isTransferred) both++;
+            Assert.False(isSplit && isTransferred, $"{root}: both conflicting operations took effect");
+            var acknowledgedSplit = splits[roots.IndexOf(root)].Status == HttpStatusCode.Created;
+            Assert.True(!acknowledgedSplit || isSplit, $"{root}: the acknowledged split is not in storage (a stale write overwrote it)");
+            await checker.AssertTreeSums(core with { Client = coreOnLive }, root);
+        }
+        var refusedWrites = paused.CountOutput("InconsistentStateException");
+        Assert.True(refusedWrites > 0 || transferWon == 0, "the resumed silo neither refused stale writes nor failed to apply them");
+        output.WriteLine($"{roots.Count} fragments: {splitWon} splits acknowledged through the live silo, {transferWon} transfers acknowledged " +
+                         $"through the resumed one, {refusedWrites} stale writes refused (InconsistentStateException in its log)");
+        Assert.Equal(roots.Count, splitWon);
+        Assert.Equal(0, transferWon);
+        Assert.Equal(0, both);
+    }
+
+    private static async Task<ApiResult?> Try(Func<Task<ApiResult>> call)
+    {
+        try
+        {
+            return await call();
+        }
+        catch (HttpRequestException)
+        {
+            return null;
+        }
+        catch (TaskCanceledException)
+        {
+            return null;
+        }
+    }
+}
