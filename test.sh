@@ -35,9 +35,10 @@ if ! pg_answers; then
 fi
 pg_answers || { echo "PostgreSQL does not answer on 127.0.0.1:5432"; echo "0 passed, 1 failed"; exit 1; }
 
-log=$(mktemp)
+mkdir -p artifacts
+log=artifacts/test.log
 dotnet build SupplyChain.sln -c Debug -nologo -v q 2>&1 | tail -n 3
-dotnet test tests/SupplyChain.Tests.csproj --no-build -c Debug --logger "console;verbosity=normal" "$@" 2>&1 | tee "$log" | grep -E "^\s+(Passed|Failed) |Error Message|^\s+(Assert|Expected|Actual)|Total tests|Passed!|Failed!" | grep -vE "^\s+Passed " 
+dotnet test tests/SupplyChain.Tests.csproj --no-build -c Debug --logger "console;verbosity=normal" "$@" 2>&1 | tee "$log" | grep -E -A4 "^\s+Failed |Error Message" | grep -vE "^\s+at |Stack Trace"
 status=${PIPESTATUS[0]}
 
 passed=$(grep -Eo "Passed: +[0-9]+" "$log" | tail -1 | grep -Eo "[0-9]+" || echo 0)

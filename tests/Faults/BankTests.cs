@@ -57,7 +57,7 @@ public sealed class BankTests(ITestOutputHelper output) : IAsyncLifetime
             catch (TaskCanceledException)
             {
             }
-            if (deadline.Elapsed > TimeSpan.FromSeconds(120)) throw new TimeoutException($"No definite answer to {path} in 120 s");
+            if (deadline.Elapsed > TimeSpan.FromSeconds(180)) throw new TimeoutException($"No definite answer to {path} in 180 s");
             await Task.Delay(TimeSpan.FromMilliseconds(100 + random.Next(200)), CancellationToken.None);
         }
     }
@@ -120,14 +120,14 @@ public sealed class BankTests(ITestOutputHelper output) : IAsyncLifetime
             }
         }
 
-        // Faults: each silo in turn is killed and started again, twice per run at least.
+        // Faults: each silo in turn is killed and started again, at least twice per run however slow the machine.
         var faults = Task.Run(async () =>
         {
             var injected = 0;
             var period = TimeSpan.FromSeconds(Math.Max(8, seconds / 4.0));
-            while (!stop.IsCancellationRequested)
+            while (injected < 2 || !stop.IsCancellationRequested)
             {
-                try { await Task.Delay(period, stop.Token); } catch (OperationCanceledException) { break; }
+                await Task.Delay(period, CancellationToken.None);
                 var victim = _silos[injected % _silos.Length];
                 await victim.KillAsync();
                 await victim.StartAsync();
@@ -178,7 +178,7 @@ public sealed class BankTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.Equal(financed, (await op.Get($"/v1/facilities/{facility}")).Json.GetProperty("used").GetDecimal());
         Assert.Equal(Clients * 100_000m, (await op.Get($"/v1/participants/{core.Id}/issuance")).Json.GetProperty("outstanding").GetDecimal());
         await Eventually.True(async () => (await op.Get("/v1/risk/reconciliation")).Json.GetProperty("consistent").GetBoolean(),
-            TimeSpan.FromSeconds(90), "streamed exposures equal a recomputation");
+            TimeSpan.FromSeconds(120), "streamed exposures equal a recomputation");
         Assert.Equal(financed, (await op.Get($"/v1/risk/exposures/funder/{bank.Id}")).Json.GetProperty("outstanding").GetDecimal());
 
         await using var connection = _db.Open();
