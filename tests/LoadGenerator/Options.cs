@@ -4,7 +4,7 @@ using System.Net;
 namespace SupplyChain.LoadGenerator;
 
 /// <summary>Command-line options. The run is always bounded: by duration, by operations per client, or both.</summary>
-public sealed record Options(Uri BaseUrl, string OperatorKey, int Clients, int Cores, double? Seconds, int? OpsPerClient,
+public sealed record Options(Uri BaseUrl, string OperatorKey, int Clients, int Cores, int? Seconds, int? OpsPerClient,
     int WarmupWorkflows, decimal VoucherAmount)
 {
     public const string Usage = """
@@ -35,7 +35,7 @@ public sealed record Options(Uri BaseUrl, string OperatorKey, int Clients, int C
         var key = Take("key") ?? Environment.GetEnvironmentVariable("SupplyChain__OperatorKey");
         var clients = Int(Take("clients"), "clients", 16, 1, 1024);
         var cores = Int(Take("cores"), "cores", clients, 1, clients);
-        var seconds = Take("seconds") is { } s ? Positive(s, "seconds") : (double?)null;
+        var seconds = Take("seconds") is { } s ? Int(s, "seconds", 0, 1, 86_400) : (int?)null;
         var ops = Take("ops") is { } o ? Int(o, "ops", 0, 1, int.MaxValue) : (int?)null;
         var warmup = Int(Take("warmup"), "warmup", 1, 0, 1000);
         var amount = Take("amount") is { } a ? Amount(a) : 10_000m;
@@ -67,10 +67,4 @@ public sealed record Options(Uri BaseUrl, string OperatorKey, int Clients, int C
         decimal.TryParse(value, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var d) && d > 0 && d <= 1_000_000_000_000m
             ? d
             : throw new ArgumentException("--amount must be a positive number of yuan.");
-
-    /// <summary>A duration in seconds (not money).</summary>
-    private static double Positive(string value, string name) =>
-        double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) && d > 0 && d <= 86_400
-            ? d
-            : throw new ArgumentException($"--{name} must be a positive number.");
 }
