@@ -491,29 +491,14 @@ public sealed class AuthorizationMatrixTests(ApiFixture fixture) : IClassFixture
             foreach (var id in extraFragments)
                 lines.Add("core reads " + Fragment((await Core.Client.Get($"/v1/vouchers/{id}")).Expect(HttpStatusCode.OK).Json));
             foreach (var (owner, id) in new[] { (Funder, CoreFacility), (Funder, SupplierFacility), (Funder2, OtherFacility) })
-            {
-                var f = (await owner.Client.Get($"/v1/facilities/{id}")).Expect(HttpStatusCode.OK).Json;
-                lines.Add($"facility {id} {f.GetProperty("funderId")}→{f.GetProperty("obligorId")} limit {f.GetProperty("limit").GetDecimal()} "
-                          + $"used {f.GetProperty("used").GetDecimal()} rate {f.GetProperty("annualRate").GetDecimal()} expires {f.GetProperty("expiresOn")}");
-            }
-            foreach (var core in new[] { Core, Core2 })
-            {
-                var i = (await core.Client.Get($"/v1/participants/{core.Id}/issuance")).Expect(HttpStatusCode.OK).Json;
-                lines.Add($"issuance {core.Id} limit {i.GetProperty("limit").GetDecimal()} outstanding {i.GetProperty("outstanding").GetDecimal()} "
-                          + $"operatorLimit {i.GetProperty("operatorLimit")}");
-            }
-            foreach (var party in new[] { Core, Core2, Supplier, Supplier2, Funder, Funder2, Sponsor })
-            {
-                var items = (await party.Client.Get("/v1/vouchers?limit=200")).Expect(HttpStatusCode.OK).Json.GetProperty("items");
-                lines.Add($"list of {party.Kind} {party.Id}: " + string.Join(", ", items.EnumerateArray().Select(Fragment)));
-            }
-            lines.Add("today " + (await Operator.Get("/v1/admin/clock")).Expect(HttpStatusCode.OK).Json.GetProperty("today"));
+                lines.Add(await StateText.Facility(owner.Client, id));
+            foreach (var core in new[] { Core, Core2 }) lines.Add(await StateText.Issuance(core));
+            lines.AddRange(await StateText.ListsAndClock(Operator, Core, Core2, Supplier, Supplier2, Funder, Funder2, Sponsor));
             return string.Join("\n", lines);
         }
     }
 
-    private static string Fragment(JsonElement f) =>
-        $"{f.GetProperty("id")} {f.GetProperty("status")} holder {f.GetProperty("holderId")} amount {f.GetProperty("amount").GetDecimal()} tier {f.GetProperty("tier")}";
+    private static string Fragment(JsonElement f) => StateText.Fragment(f);
 
     /// <summary>A participant whose client shares the operator's HttpClient (hundreds of casts, one connection pool).</summary>
     private static async Task<Party> NewParty(Scenario s, string kind)

@@ -913,18 +913,9 @@ public sealed class BadInputTests(ApiFixture fixture) : IClassFixture<ApiFixture
                 lines.Add("as holder " + Fragment((await ReadAsHolder(root)).Json));
             }
             foreach (var id in extraFragments) lines.Add("as holder " + Fragment((await ReadAsHolder(id)).Json));
-            var f = (await Funder.Client.Get($"/v1/facilities/{Facility}")).Expect(HttpStatusCode.OK).Json;
-            lines.Add($"facility limit {f.GetProperty("limit").GetDecimal()} used {f.GetProperty("used").GetDecimal()} "
-                      + $"rate {f.GetProperty("annualRate").GetDecimal()} expires {f.GetProperty("expiresOn")}");
-            var i = (await Core.Client.Get($"/v1/participants/{Core.Id}/issuance")).Expect(HttpStatusCode.OK).Json;
-            lines.Add($"issuance limit {i.GetProperty("limit").GetDecimal()} outstanding {i.GetProperty("outstanding").GetDecimal()} "
-                      + $"operatorLimit {i.GetProperty("operatorLimit")}");
-            foreach (var party in new[] { Core, Core2, Supplier, Supplier2, Funder, Funder2, Sponsor })
-            {
-                var items = (await party.Client.Get("/v1/vouchers?limit=200")).Expect(HttpStatusCode.OK).Json.GetProperty("items");
-                lines.Add($"list of {party.Kind} {party.Id}: " + string.Join(", ", items.EnumerateArray().Select(Fragment)));
-            }
-            lines.Add("today " + (await Operator.Get("/v1/admin/clock")).Expect(HttpStatusCode.OK).Json.GetProperty("today"));
+            lines.Add(await StateText.Facility(Funder.Client, Facility));
+            lines.Add(await StateText.Issuance(Core));
+            lines.AddRange(await StateText.ListsAndClock(Operator, Core, Core2, Supplier, Supplier2, Funder, Funder2, Sponsor));
             return string.Join("\n", lines);
         }
 
@@ -936,8 +927,7 @@ public sealed class BadInputTests(ApiFixture fixture) : IClassFixture<ApiFixture
         }
     }
 
-    private static string Fragment(JsonElement f) =>
-        $"{f.GetProperty("id")} {f.GetProperty("status")} holder {f.GetProperty("holderId")} amount {f.GetProperty("amount").GetDecimal()} tier {f.GetProperty("tier")}";
+    private static string Fragment(JsonElement f) => StateText.Fragment(f);
 
     /// <summary>No object exists under the id the refused create would have made (ids derive from caller and Idempotency-Key).</summary>
     private async Task AssertNothingCreated(World w, string endpoint, string key)
