@@ -53,6 +53,7 @@ public static class ApiSetup
         v1.MapParticipantsApi();
         v1.MapFacilitiesApi();
         v1.MapVouchersApi();
+        v1.MapLendingApi();
         v1.MapRiskApi();
         v1.MapAdminApi();
         app.MapFallback("/v1/{**rest}", () => ApiResponse.NotFound("Resource"));

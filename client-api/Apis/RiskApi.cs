@@ -3,6 +3,7 @@ using SupplyChain.Api.Http;
 using SupplyChain.Db.Stores;
 using SupplyChain.Grains.Common;
 using SupplyChain.Grains.Facilities;
+using SupplyChain.Grains.Loans;
 using SupplyChain.Grains.Participants;
 using SupplyChain.Grains.Vouchers;
 
@@ -144,7 +145,8 @@ public static class RiskApi
             items.Count == take ? items[^1].Id.ToString(System.Globalization.CultureInfo.InvariantCulture) : null));
     }
 
-    private static async Task<ApiResponse> Reconcile(HttpContext http, IExposureStore store, IVoucherIndex index, IGrainFactory grains, PlatformTime time)
+    private static async Task<ApiResponse> Reconcile(HttpContext http, IExposureStore store, IVoucherIndex index, ILoanIndex loanIndex,
+        IGrainFactory grains, PlatformTime time)
     {
         var scope = Scope(http.Caller());
         var recomputed = new Dictionary<(string, string, string, string, int), decimal>();
@@ -163,6 +165,21 @@ public static class RiskApi
             trees += roots.Count;
             after = roots[^1];
         }
+        var loans = 0;
+        after = null;
+        while (true)
+        {
+            var ids = await loanIndex.LoansAsync(after, 200);
+            if (ids.Count == 0) break;
+            foreach (var loan in await Task.WhenAll(ids.Select(l => grains.GetGrain<ILoanGrain>(l).GetPositions())))
+                foreach (var p in loan.Positions.Where(p => scope is null || p.HolderId == scope))
+                {
+                    var key = (loan.ObligorId, p.HolderId, p.HolderRole, p.Status, p.Tier);
+                    recomputed[key] = recomputed.GetValueOrDefault(key) + new Money(p.AmountFen).Yuan;
+                }
+            loans += ids.Count;
+            after = ids[^1];
+        }
         var streamed = (await store.BucketsAsync(holderId: scope))
             .ToDictionary(b => (b.ObligorId, b.HolderId, b.HolderRole, b.Status, b.Tier), b => b.Amount);
         var differences = streamed.Keys.Union(recomputed.Keys)
@@ -170,7 +187,7 @@ public static class RiskApi
                 streamed.GetValueOrDefault(k), recomputed.GetValueOrDefault(k)))
             .Where(d => d.Streamed != d.Recomputed)
             .OrderBy(d => d.ObligorId, StringComparer.Ordinal).ThenBy(d => d.HolderId, StringComparer.Ordinal).ToList();
-        return ApiResponse.Ok(new ReconciliationDto(differences.Count == 0, time.UtcNow, trees, differences));
+        return ApiResponse.Ok(new ReconciliationDto(differences.Count == 0, time.UtcNow, trees, loans, differences));
     }
 
     private static Dictionary<string, decimal> Sum(IEnumerable<ExposureBucket> buckets, Func<ExposureBucket, string> key) =>

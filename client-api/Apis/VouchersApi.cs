@@ -35,8 +35,7 @@ public static class VouchersApi
         var beneficiaryId = v.Id("beneficiaryId", body!.BeneficiaryId);
         var amount = v.Amount("amount", body.Amount);
         var maturity = v.Required("maturityDate", body.MaturityDate);
-        // Orders arrive with order financing; until then no order id can be valid.
-        if (body.OrderId is not null) v.Add("orderId", "is not a known order");
+        if (body.OrderId is not null && !Ids.IsOrder(body.OrderId)) v.Add("orderId", "is not a known order");
         if (!v.IsValid) return v.Problem();
 
         var rootId = Ids.VoucherRoot(http.OperationId());

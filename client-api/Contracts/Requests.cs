@@ -21,3 +21,9 @@ public sealed record TransferRequest(string? ToId, decimal? Amount);
 public sealed record DiscountRequest(string? FunderId, decimal? Amount);
 
 public sealed record AdvanceClockRequest(int? Days);
+
+public sealed record PlaceOrderRequest(string? SupplierId, decimal? Amount, DateOnly? PaymentDate, string? Reference);
+
+public sealed record FinanceOrderRequest(string? FunderId, decimal? Amount);
+
+public sealed record RepayLoanRequest(decimal? Amount);

@@ -35,7 +35,7 @@ public sealed record StressDto(IReadOnlyList<StressLossDto> Losses);
 
 public sealed record ReconciliationDifferenceDto(string ObligorId, string HolderId, string HolderRole, string Status, int Tier, decimal Streamed, decimal Recomputed);
 
-public sealed record ReconciliationDto(bool Consistent, DateTimeOffset CheckedAt, int TreesChecked, IReadOnlyList<ReconciliationDifferenceDto> Differences);
+public sealed record ReconciliationDto(bool Consistent, DateTimeOffset CheckedAt, int TreesChecked, int LoansChecked, IReadOnlyList<ReconciliationDifferenceDto> Differences);
 
 public sealed record AlertDto(long Id, string Kind, string SubjectId, string? FunderId, string? ObligorId, string Detail, DateTimeOffset RaisedAt);
 

@@ -13,6 +13,7 @@ public static class StoreRegistration
             services.AddSingleton<IApiKeyStore, InMemoryApiKeyStore>();
             services.AddSingleton<IIdempotencyStore, InMemoryIdempotencyStore>();
             services.AddSingleton<IVoucherIndex, InMemoryVoucherIndex>();
+            services.AddSingleton<ILoanIndex, InMemoryLoanIndex>();
             services.AddSingleton<IExposureStore, InMemoryExposureStore>();
             services.AddSingleton<IAlertStore, InMemoryAlertStore>();
             return services;
@@ -22,6 +23,7 @@ public static class StoreRegistration
         services.AddSingleton<IApiKeyStore, PostgresApiKeyStore>();
         services.AddSingleton<IIdempotencyStore, PostgresIdempotencyStore>();
         services.AddSingleton<IVoucherIndex, PostgresVoucherIndex>();
+        services.AddSingleton<ILoanIndex, PostgresLoanIndex>();
         services.AddSingleton<IExposureStore, PostgresExposureStore>();
         services.AddSingleton<IAlertStore, PostgresAlertStore>();
         return services;

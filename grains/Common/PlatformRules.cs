@@ -15,6 +15,15 @@ public sealed class PlatformRules
     public int MaxSplitChildren { get; set; } = 100;
     public int DefaultAfterOverdueDays { get; set; } = 30;
 
+    /// <summary>Loans drawing on an order may have at most this share of its amount outstanding.</summary>
+    public decimal OrderFinancingRatio { get; set; } = 0.70m;
+
+    /// <summary>An order-financing loan is due this many days after the order's payment date.</summary>
+    public int LoanDueAfterPaymentDays { get; set; } = 30;
+
+    /// <summary>Longest reference text an order may carry.</summary>
+    public int MaxReferenceLength { get; set; } = 200;
+
     /// <summary>A funder's exposure to one obligor above this share of its portfolio raises an alert.</summary>
     public decimal ConcentrationThreshold { get; set; } = 0.25m;
 

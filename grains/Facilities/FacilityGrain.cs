@@ -1,6 +1,7 @@
 using SupplyChain.Db.Stores;
 using Microsoft.Extensions.Options;
 using SupplyChain.Grains.Common;
+using SupplyChain.Grains.Loans;
 using SupplyChain.Grains.Vouchers;
 
 namespace SupplyChain.Grains.Facilities;
@@ -31,6 +32,8 @@ public sealed class UsageEntry
     public long AmountFen { get; set; }
     public bool Committed { get; set; }
     public DateTimeOffset ReservedAt { get; set; }
+    /// <summary>For a loan: the loan version its amount is from.</summary>
+    public long Version { get; set; }
 }
 
 public sealed class FacilityGrain(
@@ -121,6 +124,15 @@ public sealed class FacilityGrain(
             await Write();
     }
 
+    public async Task SetUsage(string itemId, Money amount, long version)
+    {
+        if (!S.Usage.TryGetValue(itemId, out var entry) || version <= entry.Version) return;
+        entry.AmountFen = amount.Fen;
+        entry.Version = version;
+        entry.Committed = true; // only a loan that took effect reports its balance
+        await Write();
+    }
+
     public async Task Close(string fragmentId)
     {
         if (S.Usage.Remove(fragmentId)) await Write();
@@ -159,5 +171,9 @@ public sealed class FacilityGrain(
     private void EnsureSweep() =>
         (_sweep ??= new ReservationSweep(this, rules.Value.ReservationTimeout, () => time.UtcNow)).Ensure(
             () => S.Usage.Where(u => !u.Value.Committed).Select(u => (u.Key, u.Value.RootId, u.Value.ReservedAt)),
-            (fragmentId, root) => GrainFactory.GetGrain<IVoucherTreeGrain>(root).ResolveDiscount(this.GetPrimaryKeyString(), fragmentId).Ignore());
+            (item, owner) =>
+            {
+                if (Ids.IsLoan(owner)) GrainFactory.GetGrain<ILoanGrain>(owner).ResolveOrigination().Ignore();
+                else GrainFactory.GetGrain<IVoucherTreeGrain>(owner).ResolveDiscount(this.GetPrimaryKeyString(), item).Ignore();
+            });
 }

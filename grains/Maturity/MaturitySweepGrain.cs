@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using SupplyChain.Db.Stores;
 using SupplyChain.Grains.Common;
+using SupplyChain.Grains.Loans;
 using SupplyChain.Grains.Vouchers;
 
 namespace SupplyChain.Grains.Maturity;
@@ -9,6 +10,7 @@ namespace SupplyChain.Grains.Maturity;
 public sealed class MaturitySweepGrain(
     PlatformClock clock,
     IVoucherIndex index,
+    ILoanIndex loans,
     IOptions<PlatformRules> rules,
     ILogger<MaturitySweepGrain> logger) : Grain, IMaturitySweepGrain, IRemindable
 {
@@ -33,6 +35,11 @@ public sealed class MaturitySweepGrain(
         var unacknowledged = await index.UnacknowledgedRootsAsync(TimeSpan.FromSeconds(30), Batch);
         await Task.WhenAll(unacknowledged.Select(r => GrainFactory.GetGrain<IVoucherTreeGrain>(r).Reproject()));
 
+        // The same for loans.
+        var laggingLoans = await loans.LaggingLoansAsync(Batch);
+        var unacknowledgedLoans = await loans.UnacknowledgedLoansAsync(TimeSpan.FromSeconds(30), Batch);
+        await Task.WhenAll(laggingLoans.Concat(unacknowledgedLoans).Distinct().Select(l => GrainFactory.GetGrain<ILoanGrain>(l).Reproject()));
+
         var today = await clock.TodayAsync();
         var total = 0;
         while (true)
@@ -46,7 +53,18 @@ public sealed class MaturitySweepGrain(
             var again = await index.DueRootsAsync(today, rules.Value.PendingExpiryDays, rules.Value.DefaultAfterOverdueDays, Batch);
             if (again.SequenceEqual(roots)) break;
         }
-        if (total > 0) logger.LogInformation("Maturity sweep for {Today}: {Trees} trees asked to catch up", today, total);
-        return total;
+        var loanTotal = 0;
+        while (true)
+        {
+            var due = await loans.DueLoansAsync(today, rules.Value.DefaultAfterOverdueDays, Batch);
+            await Task.WhenAll(due.Select(l => GrainFactory.GetGrain<ILoanGrain>(l).CatchUp()));
+            loanTotal += due.Count;
+            if (due.Count < Batch || loanTotal > 100_000) break;
+            var again = await loans.DueLoansAsync(today, rules.Value.DefaultAfterOverdueDays, Batch);
+            if (again.SequenceEqual(due)) break;
+        }
+        if (total + loanTotal > 0)
+            logger.LogInformation("Maturity sweep for {Today}: {Trees} trees and {Loans} loans asked to catch up", today, total, loanTotal);
+        return total + loanTotal;
     }
 }

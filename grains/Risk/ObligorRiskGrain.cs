@@ -4,6 +4,7 @@ using Orleans.Streams;
 using Orleans.Streams.Core;
 using SupplyChain.Db.Stores;
 using SupplyChain.Grains.Common;
+using SupplyChain.Grains.Loans;
 using SupplyChain.Grains.Vouchers;
 
 namespace SupplyChain.Grains.Risk;
@@ -78,8 +79,12 @@ public sealed class ObligorRiskGrain(
             foreach (var funder in events.SelectMany(e => new[] { e.Before, e.After })
                          .Where(p => p?.HolderRole == "funder").Select(p => p!.HolderId).Distinct())
                 await alerts.CheckConcentrationAsync(funder, rules.Value.ConcentrationThreshold, time.UtcNow);
-        foreach (var tree in events.GroupBy(e => e.RootId))
-            GrainFactory.GetGrain<IVoucherTreeGrain>(tree.Key).AcknowledgeExposures(tree.Select(e => e.Id).Distinct().ToList()).Ignore();
+        foreach (var producer in events.GroupBy(e => e.RootId))
+        {
+            var ids = producer.Select(e => e.Id).Distinct().ToList();
+            if (Ids.IsLoan(producer.Key)) GrainFactory.GetGrain<ILoanGrain>(producer.Key).AcknowledgeExposures(ids).Ignore();
+            else GrainFactory.GetGrain<IVoucherTreeGrain>(producer.Key).AcknowledgeExposures(ids).Ignore();
+        }
     }
 
     private static ExposureRow ToRow(ExposureEvent e) =>

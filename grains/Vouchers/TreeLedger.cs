@@ -44,6 +44,28 @@ public sealed class TreeLedger(VoucherTreeState state, string rootId, PlatformRu
         return View(state.Fragments[0]);
     }
 
+    /// <summary>
+    /// The closed loop: the root passes at once into one financed fragment per loan it repays, held by that loan's
+    /// funder, and the rest, active, for the supplier (who agreed to this when it borrowed against the order).
+    /// </summary>
+    public void ApplyClosedLoop(IReadOnlyList<ClosedLoopPart> parts, DateOnly today)
+    {
+        var root = state.Fragments[0];
+        var paid = parts.Where(p => p.FragmentId is not null).ToList();
+        if (paid.Count == 0) return;
+        root.Status = VoucherStatus.Split;
+        var next = 1;
+        foreach (var p in paid)
+        {
+            var f = AddFragment(p.FragmentId!, root.Id, p.FunderId, root.HolderId, p.AmountFen, root.Tier, VoucherStatus.Financed, today);
+            f.FunderHeld = true;
+            next = Math.Max(next, int.Parse(p.FragmentId!.AsSpan(p.FragmentId!.IndexOf('-') + 1)) + 1);
+        }
+        var rest = root.AmountFen - paid.Sum(p => p.AmountFen);
+        state.NextSequence = next;
+        if (rest > 0) NewFragment(root.Id, root.HolderId, null, rest, root.Tier, VoucherStatus.Active, today);
+    }
+
     public bool IsLongTenor => state.MaturityDate.DayNumber - state.IssueDate.DayNumber > rules.LongTenorDays;
 
     public FragmentState? Find(string fragmentId) => state.Fragments.Find(f => f.Id == fragmentId);
@@ -274,7 +296,9 @@ public sealed class TreeLedger(VoucherTreeState state, string rootId, PlatformRu
         {
             var now = Position(f);
             if (Equals(now, f.Exposed)) continue;
-            events.Add(new($"{rootId}:{version}:{f.Id}", rootId, f.Id, state.ObligorId, f.Exposed, now, at, operationKind ?? KindOf(f)));
+            // At issuance against a financed order, what the funder receives is the closed loop moving its risk here.
+            var kind = operationKind == "issued" && f.FunderHeld ? "closed_loop" : operationKind ?? KindOf(f);
+            events.Add(new($"{rootId}:{version}:{f.Id}", rootId, f.Id, state.ObligorId, f.Exposed, now, at, kind));
             f.Exposed = now;
         }
         return events;

@@ -3,6 +3,8 @@ using Microsoft.Extensions.Options;
 using SupplyChain.Db.Stores;
 using SupplyChain.Grains.Common;
 using SupplyChain.Grains.Facilities;
+using SupplyChain.Grains.Loans;
+using SupplyChain.Grains.Orders;
 using SupplyChain.Grains.Participants;
 
 namespace SupplyChain.Grains.Vouchers;
@@ -73,27 +75,46 @@ public sealed partial class VoucherTreeGrain(
             S.IssueOperationId = operationId;
             S.ObligorId = caller.Id;
             S.FaceFen = command.Amount.Fen;
+            S.OrderId = command.OrderId;
             await Write();
+        }
+
+        // Against an order: claim it first, so that an order that is not the caller's changes nothing else.
+        if (S.OrderId is not null)
+        {
+            var claimed = await GrainFactory.GetGrain<IOrderGrain>(S.OrderId).Claim(RootId, S.ObligorId, command.BeneficiaryId);
+            if (!claimed.IsOk) return await AbortIssuance(claimed.Fault!);
+            if (S.ClosedLoop is null)
+            {
+                S.ClosedLoop = claimed.Value!.Select(l => new ClosedLoopPart { LoanId = l.LoanId, FunderId = l.FunderId }).ToList();
+                await Write();
+            }
         }
 
         var obligor = GrainFactory.GetGrain<IObligorGrain>(S.ObligorId);
         var reserved = await obligor.Reserve(RootId, new Money(S.FaceFen), today);
-        if (!reserved.IsOk)
+        if (!reserved.IsOk) return await AbortIssuance(reserved.Fault!);
+
+        if (S.ClosedLoop is { Count: > 0 })
         {
-            S.Phase = TreePhase.Aborted;
-            S.AbortedBecause = reserved.Fault;
-            await Write();
-            return reserved.Fault!;
+            var prepared = await PrepareClosedLoop(today);
+            if (prepared is not null) return await AbortIssuance(prepared);
         }
 
         var root = Ledger.CreateRoot(S.ObligorId, command, today);
+        if (S.ClosedLoop is { Count: > 0 } parts)
+        {
+            Ledger.ApplyClosedLoop(parts, today);
+            root = Ledger.View(S.Fragments[0]);
+        }
         if (Ledger.IsLongTenor)
             S.PendingAlerts.Add(new PendingAlert($"long-tenor:{RootId}", "long_tenor", RootId, null, S.ObligorId,
                 $"Voucher {RootId} of {S.ObligorId} for {root.Amount} matures on {S.MaturityDate:yyyy-MM-dd}, " +
                 $"{S.MaturityDate.DayNumber - today.DayNumber} days after issue (more than {rules.Value.LongTenorDays}).", time.UtcNow));
         S.Phase = TreePhase.Issued;
-        S.Operations[operationId] = new OperationRecord { Kind = "issue", FragmentIds = { RootId } };
+        S.Operations[operationId] = new OperationRecord { Kind = "issue", FragmentIds = [.. S.Fragments.Select(f => f.Id)] };
         S.Outbox.Add(new Notice { Kind = NoticeKind.ObligorCommit, Target = S.ObligorId, Item = RootId });
+        AddClosedLoopNotices();
         await Write("issued");
         LogIssued(RootId, S.ObligorId, root.Amount.ToString());
         await DeliverOutbox();
@@ -219,17 +240,15 @@ public sealed partial class VoucherTreeGrain(
         {
             case TreePhase.Issued:
                 await (S.Fragments.Any(f => f.Status.IsLive()) ? obligor.Commit(RootId) : obligor.Close(RootId));
+                await DeliverOutbox();
                 return;
             case TreePhase.None or TreePhase.Issuing:
-                // Nobody finished this issuance in time: give the limit back and close the id for good.
-                await obligor.Release(RootId);
+                // Nobody finished this issuance in time: give everything back and close the id for good.
                 S.ObligorId = obligorId;
-                S.Phase = TreePhase.Aborted;
-                S.AbortedBecause = Fault.Conflict("The issuance did not complete and was abandoned; issue again with a new Idempotency-Key.");
-                await Write();
+                await AbortIssuance(Fault.Conflict("The issuance did not complete and was abandoned; issue again with a new Idempotency-Key."));
                 return;
             case TreePhase.Aborted:
-                await obligor.Release(RootId);
+                await ReleaseIssuance();
                 return;
         }
     }
@@ -321,6 +340,9 @@ public sealed partial class VoucherTreeGrain(
                 NoticeKind.ObligorClose => GrainFactory.GetGrain<IObligorGrain>(n.Target).Close(n.Item),
                 NoticeKind.FacilityCommit => GrainFactory.GetGrain<IFacilityGrain>(n.Target).Commit(n.Item),
                 NoticeKind.FacilityClose => GrainFactory.GetGrain<IFacilityGrain>(n.Target).Close(n.Item),
+                NoticeKind.LoanSettle => GrainFactory.GetGrain<ILoanGrain>(n.Target).Settle(n.Item, new Money(n.AmountFen)),
+                NoticeKind.LoanRelease => GrainFactory.GetGrain<ILoanGrain>(n.Target).ReleaseSettlement(n.Item),
+                NoticeKind.OrderCommit => GrainFactory.GetGrain<IOrderGrain>(n.Target).CommitClaim(n.Item),
                 _ => throw new InvalidOperationException($"Unknown notice {n.Kind}"),
             });
             S.Outbox.Remove(n);

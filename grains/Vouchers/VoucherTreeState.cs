@@ -49,6 +49,24 @@ public sealed class VoucherTreeState
 
     /// <summary>Exposure events stored with the change that caused them, re-sent until the risk grain acknowledges them.</summary>
     public List<SupplyChain.Grains.Risk.ExposureEvent> ExposureOutbox { get; set; } = new();
+
+    /// <summary>
+    /// Issued against a financed order: the loans this voucher repays, stored before each is asked to pin what it
+    /// owes, so that an abandoned issuance knows what to release.
+    /// </summary>
+    public List<ClosedLoopPart>? ClosedLoop { get; set; }
+}
+
+public sealed class ClosedLoopPart
+{
+    public string LoanId { get; set; } = "";
+    public string FunderId { get; set; } = "";
+    /// <summary>What the loan owed on the issue day, as the loan pinned it; null until asked.</summary>
+    public long? PayoffFen { get; set; }
+    /// <summary>The part of the voucher that goes to the funder for this loan.</summary>
+    public long AmountFen { get; set; }
+    /// <summary>The financed fragment the funder holds for it (none when the voucher was used up by earlier loans).</summary>
+    public string? FragmentId { get; set; }
 }
 
 public sealed class FragmentState
@@ -107,6 +125,12 @@ public enum NoticeKind
     ObligorClose,
     FacilityCommit,
     FacilityClose,
+    /// <summary>The loan <see cref="Notice.Target"/> is repaid by <see cref="Notice.AmountFen"/> of this voucher.</summary>
+    LoanSettle,
+    /// <summary>The loan <see cref="Notice.Target"/> was pinned but gets nothing from this voucher.</summary>
+    LoanRelease,
+    /// <summary>The order <see cref="Notice.Target"/> is paid by this voucher.</summary>
+    OrderCommit,
 }
 
 public sealed class Notice
@@ -116,4 +140,5 @@ public sealed class Notice
     public string Target { get; set; } = "";
     /// <summary>The root or fragment id the notice is about.</summary>
     public string Item { get; set; } = "";
+    public long AmountFen { get; set; }
 }

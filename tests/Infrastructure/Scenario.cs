@@ -51,6 +51,17 @@ public sealed class Scenario(Func<string?, ApiClient> clientFor)
         return root;
     }
 
+    /// <summary>The core places an order with the supplier, paid <paramref name="paymentInDays"/> from today; returns its id.</summary>
+    public async Task<string> Order(Party core, Party supplier, decimal amount, int paymentInDays = 60, string reference = "PO-1") =>
+        (await core.Client.Post("/v1/orders", new
+        {
+            supplierId = supplier.Id, amount, paymentDate = (await Today()).AddDays(paymentInDays).ToString("yyyy-MM-dd"), reference,
+        })).Expect(HttpStatusCode.Created).Id;
+
+    /// <summary>The supplier borrows against its order from the funder (which needs a lending facility on the supplier); returns the loan.</summary>
+    public async Task<ApiResult> Loan(Party supplier, string orderId, Party funder, decimal amount) =>
+        (await supplier.Client.Post($"/v1/orders/{orderId}/financing", new { funderId = funder.Id, amount })).Expect(HttpStatusCode.Created);
+
     public async Task<ApiResult> Tree(Party core, string rootId) =>
         (await core.Client.Get($"/v1/vouchers/{rootId}/tree")).Expect(HttpStatusCode.OK);
 

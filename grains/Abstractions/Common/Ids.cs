@@ -21,6 +21,23 @@ public static class Ids
 
     public static string Fragment(string rootId, int sequence) => $"{rootId}-{sequence}";
 
+    public static string Order(string operationId) => "or" + Derive("order", operationId);
+
+    public static string Loan(string operationId) => "ln" + Derive("loan", operationId);
+
+    public static bool IsOrder(string id) => IsDerived(id, "or");
+
+    public static bool IsLoan(string id) => IsDerived(id, "ln");
+
+    /// <summary>A prefix and 20 characters of the id alphabet: anything else cannot name an object of that kind.</summary>
+    private static bool IsDerived(string id, string prefix)
+    {
+        if (id.Length != 22 || !id.StartsWith(prefix, StringComparison.Ordinal)) return false;
+        foreach (var c in id.AsSpan(2))
+            if (!Alphabet.Contains(c)) return false;
+        return true;
+    }
+
     /// <summary>The root id a voucher or fragment id belongs to, or null when the id cannot be a voucher's.</summary>
     public static string? RootOf(string voucherId)
     {

@@ -22,8 +22,8 @@ public sealed record FacilityTerms(
 
 /// <summary>
 /// A funder's credit line on one obligor; key = <see cref="Ids.Facility"/>(funder, obligor).
-/// Usage is reserved by the voucher tree that discounts into it, keyed by the financed fragment's id,
-/// then committed or released by that tree.
+/// Usage is reserved by the voucher tree that discounts into it, keyed by the financed fragment's id, or by the
+/// loan drawn under it, keyed by the loan id; then committed or released by that tree or loan.
 /// </summary>
 [Alias("IFacilityGrain")]
 public interface IFacilityGrain : IGrainWithStringKey
@@ -48,7 +48,14 @@ public interface IFacilityGrain : IGrainWithStringKey
     [Alias("Release")]
     Task Release(string fragmentId);
 
-    /// <summary>The funder no longer holds the fragment (settled): its face leaves usage.</summary>
+    /// <summary>
+    /// A loan's outstanding principal changed: its usage becomes <paramref name="amount"/>, unless a later
+    /// <paramref name="version"/> of the loan was already applied.
+    /// </summary>
+    [Alias("SetUsage")]
+    Task SetUsage(string itemId, Money amount, long version);
+
+    /// <summary>The funder no longer holds the fragment (settled) or the loan is repaid: it leaves usage.</summary>
     [Alias("Close")]
     Task Close(string fragmentId);
 }

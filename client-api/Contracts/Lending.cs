@@ -1,0 +1,24 @@
+using SupplyChain.Grains.Loans;
+using SupplyChain.Grains.Orders;
+
+namespace SupplyChain.Api.Contracts;
+
+public sealed record OrderDto(string Id, string BuyerId, string SupplierId, decimal Amount, DateOnly PaymentDate, string Reference,
+    string Status, string? VoucherId)
+{
+    public static OrderDto From(Order o) =>
+        new(o.Id, o.BuyerId, o.SupplierId, o.Amount.Yuan, o.PaymentDate, o.Reference, o.Status.Wire(), o.VoucherId);
+}
+
+public sealed record LoanRepaymentDto(DateOnly On, decimal Amount, decimal Interest, decimal Principal, string Source, string? VoucherId);
+
+/// <summary>A loan as API.md gives it, plus what it paid so far. Group and pool are null: order-financing loans belong to neither.</summary>
+public sealed record LoanDto(string Id, string BorrowerId, string FunderId, string? OrderId, string? GroupId, string? PoolId,
+    decimal Principal, decimal OutstandingPrincipal, decimal AccruedInterest, decimal AnnualRate, DateOnly DisbursedOn, DateOnly DueDate,
+    string Status, decimal InterestPaid, IReadOnlyList<LoanRepaymentDto> Repayments)
+{
+    public static LoanDto From(Loan l) =>
+        new(l.Id, l.BorrowerId, l.FunderId, l.OrderId, null, null, l.Principal.Yuan, l.OutstandingPrincipal.Yuan, l.AccruedInterest.Yuan,
+            l.AnnualRate, l.DisbursedOn, l.DueDate, l.Status.Wire(), l.InterestPaid.Yuan,
+            l.Repayments.Select(r => new LoanRepaymentDto(r.On, r.Amount.Yuan, r.Interest.Yuan, r.Principal.Yuan, r.Source, r.VoucherId)).ToList());
+}

@@ -1,0 +1,108 @@
+using SupplyChain.Grains.Common;
+
+namespace SupplyChain.Grains.Loans;
+
+public enum LoanStatus
+{
+    Active,
+    Overdue,
+    Defaulted,
+    Repaid,
+}
+
+public static class LoanStatuses
+{
+    public static string Wire(this LoanStatus s) => s.ToString().ToLowerInvariant();
+}
+
+[GenerateSerializer, Immutable, Alias("Loan")]
+public sealed record Loan(
+    [property: Id(0)] string Id,
+    [property: Id(1)] string BorrowerId,
+    [property: Id(2)] string FunderId,
+    [property: Id(3)] string? OrderId,
+    [property: Id(4)] Money Principal,
+    [property: Id(5)] Money OutstandingPrincipal,
+    [property: Id(6)] Money AccruedInterest,
+    [property: Id(7)] decimal AnnualRate,
+    [property: Id(8)] DateOnly DisbursedOn,
+    [property: Id(9)] DateOnly DueDate,
+    [property: Id(10)] LoanStatus Status,
+    [property: Id(11)] Money InterestPaid,
+    [property: Id(12)] IReadOnlyList<LoanRepayment> Repayments);
+
+/// <summary>One repayment: cash from the borrower, or the funder's part of a voucher the buyer issued against the order.</summary>
+[GenerateSerializer, Immutable, Alias("LoanRepayment")]
+public sealed record LoanRepayment(
+    [property: Id(0)] DateOnly On,
+    [property: Id(1)] Money Amount,
+    [property: Id(2)] Money Interest,
+    [property: Id(3)] Money Principal,
+    [property: Id(4)] string Source,
+    [property: Id(5)] string? VoucherId);
+
+[GenerateSerializer, Immutable, Alias("FinanceOrder")]
+public sealed record FinanceOrder(
+    [property: Id(0)] string OrderId,
+    [property: Id(1)] string FunderId,
+    [property: Id(2)] Money Amount);
+
+/// <summary>What a loan owes on a day, pinned for a voucher that will repay it.</summary>
+[GenerateSerializer, Immutable, Alias("LoanPayoff")]
+public sealed record LoanPayoff(
+    [property: Id(0)] string LoanId,
+    [property: Id(1)] string FunderId,
+    [property: Id(2)] Money Amount);
+
+/// <summary>
+/// One loan, keyed by its id. It is the authority on what the borrower owes: it reserves room on the order and
+/// on the funder's lending facility while it originates, accrues interest, takes repayments, and ages into
+/// overdue and default from the platform clock. Every change is one fenced write with its notices and events.
+/// </summary>
+[Alias("ILoanGrain")]
+public interface ILoanGrain : IGrainWithStringKey
+{
+    [Alias("Originate")]
+    Task<Outcome<Loan>> Originate(Caller caller, string operationId, FinanceOrder command);
+
+    [Alias("Get")]
+    Task<Outcome<Loan>> Get(Caller caller);
+
+    [Alias("Repay")]
+    Task<Outcome<Loan>> Repay(Caller caller, string operationId, Money amount);
+
+    /// <summary>Applies whatever fell due by today (overdue, default).</summary>
+    [Alias("CatchUp")]
+    Task CatchUp();
+
+    /// <summary>Rewrites this loan's read model row.</summary>
+    [Alias("Reproject")]
+    Task Reproject();
+
+    /// <summary>
+    /// Voucher <paramref name="rootId"/> of <paramref name="obligorId"/> will repay this loan: pins what is owed as of
+    /// <paramref name="today"/> and holds off cash repayments until the voucher settles or releases it. Idempotent by root id.
+    /// </summary>
+    [Alias("ReserveSettlement")]
+    Task<Outcome<LoanPayoff>> ReserveSettlement(string rootId, string obligorId, DateOnly today);
+
+    /// <summary>The voucher exists: <paramref name="amount"/> of it went to the funder and repays the loan. Idempotent by root id.</summary>
+    [Alias("Settle")]
+    Task Settle(string rootId, Money amount);
+
+    /// <summary>The voucher was not issued: cash repayments may go on.</summary>
+    [Alias("ReleaseSettlement")]
+    Task ReleaseSettlement(string rootId);
+
+    /// <summary>Asked by an order or a facility whose reservation for this loan stayed open too long.</summary>
+    [Orleans.Concurrency.OneWay, Alias("ResolveOrigination")]
+    Task ResolveOrigination();
+
+    /// <summary>The consumer applied these exposure events: the loan stops re-sending them.</summary>
+    [Orleans.Concurrency.OneWay, Alias("AcknowledgeExposures")]
+    Task AcknowledgeExposures(IReadOnlyList<string> eventIds);
+
+    /// <summary>The loan's exposure as its state says now, for reconciliation.</summary>
+    [Alias("GetPositions")]
+    Task<SupplyChain.Grains.Risk.TreePositions> GetPositions();
+}

@@ -1,0 +1,217 @@
+using Microsoft.Extensions.Options;
+using SupplyChain.Grains.Common;
+using SupplyChain.Grains.Facilities;
+using SupplyChain.Grains.Loans;
+using SupplyChain.Grains.Participants;
+using SupplyChain.Grains.Vouchers;
+
+namespace SupplyChain.Grains.Orders;
+
+public sealed class OrderState
+{
+    public string PlaceOperationId { get; set; } = "";
+    public string BuyerId { get; set; } = "";
+    public string SupplierId { get; set; } = "";
+    public long AmountFen { get; set; }
+    public DateOnly PaymentDate { get; set; }
+    public string Reference { get; set; } = "";
+    public OrderStatus Status { get; set; }
+    public string? CancelOperationId { get; set; }
+
+    /// <summary>Loans drawing on the order, by loan id: reserved while they originate, then committed.</summary>
+    public Dictionary<string, OrderLoanEntry> Loans { get; set; } = new();
+
+    /// <summary>The voucher paying the order: claimed while it is issued, committed once it exists.</summary>
+    public OrderClaim? Claim { get; set; }
+}
+
+public sealed class OrderLoanEntry
+{
+    public string FunderId { get; set; } = "";
+    public long PrincipalFen { get; set; }
+    public long OutstandingFen { get; set; }
+    public bool Committed { get; set; }
+    public DateTimeOffset ReservedAt { get; set; }
+    /// <summary>The loan version the outstanding amount is from: older news is ignored.</summary>
+    public long Version { get; set; }
+}
+
+public sealed class OrderClaim
+{
+    public string RootId { get; set; } = "";
+    public bool Committed { get; set; }
+    public DateTimeOffset ReservedAt { get; set; }
+    public List<OrderLoan> Loans { get; set; } = new();
+}
+
+public sealed class OrderGrain(
+    [PersistentState("order", Storage.Name)] IPersistentState<OrderState> state,
+    PlatformClock clock,
+    PlatformTime time,
+    IOptions<PlatformRules> rules) : Grain, IOrderGrain
+{
+    private ReservationSweep? _sweep;
+
+    private OrderState S => state.State;
+    private string OrderId => this.GetPrimaryKeyString();
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        EnsureSweep();
+        return Task.CompletedTask;
+    }
+
+    public async Task<Outcome<Order>> Place(Caller caller, string operationId, PlaceOrder command)
+    {
+        if (state.RecordExists)
+            return S.PlaceOperationId == operationId ? Outcome<Order>.Ok(View()) : Fault.Conflict("An order with this id already exists.");
+        var supplier = await GrainFactory.GetGrain<IParticipantGrain>(command.SupplierId).Get();
+        if (supplier?.Role != Role.Supplier) return Fault.Validation("supplierId", "The supplier must be a supplier on the platform.");
+        var today = await clock.TodayAsync();
+        if (command.PaymentDate <= today) return Fault.Validation("paymentDate", "The payment date must be later than today.");
+        if (command.PaymentDate > today.AddDays(rules.Value.MaxTenorDays))
+            return Fault.Validation("paymentDate", $"The payment date may be at most {rules.Value.MaxTenorDays} days out.");
+        S.PlaceOperationId = operationId;
+        S.BuyerId = caller.Id;
+        S.SupplierId = command.SupplierId;
+        S.AmountFen = command.Amount.Fen;
+        S.PaymentDate = command.PaymentDate;
+        S.Reference = command.Reference;
+        S.Status = OrderStatus.Confirmed;
+        await state.WriteOrDeactivateAsync(this);
+        return Outcome<Order>.Ok(View());
+    }
+
+    public Task<Outcome<Order>> Get(Caller caller) =>
+        Task.FromResult(CanSee(caller) ? Outcome<Order>.Ok(View()) : Fault.NotFound("Order"));
+
+    public async Task<Outcome<Order>> Cancel(Caller caller, string operationId)
+    {
+        if (!state.RecordExists || caller.Id != S.BuyerId) return Fault.NotFound("Order");
+        if (S.Status == OrderStatus.Cancelled)
+            return S.CancelOperationId == operationId ? Outcome<Order>.Ok(View()) : Fault.InvalidState("The order is already cancelled.");
+        if (S.Status == OrderStatus.Paid) return Fault.InvalidState($"The order was paid with voucher {S.Claim!.RootId}; it cannot be cancelled.");
+        if (S.Claim is not null) return Fault.InvalidState("A voucher paying this order is being issued; it cannot be cancelled.");
+        if (S.Loans.Values.Any(l => !l.Committed || l.OutstandingFen > 0))
+            return Fault.InvalidState("A loan draws on this order; it cannot be cancelled until the loan is repaid.");
+        S.Status = OrderStatus.Cancelled;
+        S.CancelOperationId = operationId;
+        await state.WriteOrDeactivateAsync(this);
+        return Outcome<Order>.Ok(View());
+    }
+
+    public async Task<Outcome<OrderTerms>> ReserveLoan(string loanId, string borrowerId, string funderId, Money amount, DateOnly today)
+    {
+        if (S.Loans.TryGetValue(loanId, out var existing))
+            return existing.PrincipalFen == amount.Fen && existing.FunderId == funderId
+                ? Outcome<OrderTerms>.Ok(Terms())
+                : Fault.Conflict("This loan is already reserved on the order with other terms.");
+        if (!state.RecordExists || borrowerId != S.SupplierId) return Fault.NotFound("Order");
+        if (S.Status == OrderStatus.Cancelled) return Fault.InvalidState("The order is cancelled; it cannot be financed.");
+        if (S.Status == OrderStatus.Paid || S.Claim is not null)
+            return Fault.InvalidState("The buyer has paid this order with a voucher; it cannot be financed.");
+        if (today > S.PaymentDate)
+            return Fault.InvalidState($"The order's payment date, {S.PaymentDate:yyyy-MM-dd}, has passed; it cannot be financed.");
+        var cap = (long)decimal.Floor(S.AmountFen * rules.Value.OrderFinancingRatio);
+        var drawn = S.Loans.Values.Sum(l => l.OutstandingFen);
+        if (drawn + amount.Fen > cap)
+            return new Fault(FaultCodes.LimitExceeded, 409,
+                $"Loans on this order may have at most {new Money(cap)} outstanding ({rules.Value.OrderFinancingRatio * 100:0.##}% of {new Money(S.AmountFen)}); " +
+                $"{new Money(drawn)} is drawn, so at most {new Money(Math.Max(0, cap - drawn))} more can be borrowed.", "amount");
+        S.Loans[loanId] = new OrderLoanEntry
+        {
+            FunderId = funderId, PrincipalFen = amount.Fen, OutstandingFen = amount.Fen, ReservedAt = time.UtcNow,
+        };
+        await state.WriteOrDeactivateAsync(this);
+        EnsureSweep();
+        return Outcome<OrderTerms>.Ok(Terms());
+    }
+
+    public async Task CommitLoan(string loanId)
+    {
+        if (S.Loans.TryGetValue(loanId, out var entry) && !entry.Committed)
+        {
+            entry.Committed = true;
+            await state.WriteOrDeactivateAsync(this);
+        }
+    }
+
+    public async Task ReleaseLoan(string loanId)
+    {
+        if (S.Loans.TryGetValue(loanId, out var entry) && !entry.Committed && S.Loans.Remove(loanId))
+            await state.WriteOrDeactivateAsync(this);
+    }
+
+    public async Task LoanOutstanding(string loanId, Money outstanding, long version)
+    {
+        if (!S.Loans.TryGetValue(loanId, out var entry) || version <= entry.Version) return;
+        entry.OutstandingFen = outstanding.Fen;
+        entry.Version = version;
+        entry.Committed = true; // only a loan that took effect reports its balance
+        await state.WriteOrDeactivateAsync(this);
+    }
+
+    public async Task<Outcome<IReadOnlyList<OrderLoan>>> Claim(string rootId, string buyerId, string beneficiaryId)
+    {
+        if (S.Claim?.RootId == rootId) return Outcome<IReadOnlyList<OrderLoan>>.Ok(S.Claim.Loans);
+        if (!state.RecordExists || buyerId != S.BuyerId) return Fault.Validation("orderId", "is not a known order");
+        if (beneficiaryId != S.SupplierId) return Fault.Validation("beneficiaryId", "A voucher against an order goes to the order's supplier.");
+        if (S.Status == OrderStatus.Cancelled) return Fault.InvalidState("The order is cancelled; no voucher can be issued against it.");
+        if (S.Status == OrderStatus.Paid) return Fault.InvalidState($"The order was already paid with voucher {S.Claim!.RootId}.");
+        if (S.Claim is not null) return Fault.Conflict("Another voucher paying this order is being issued.");
+        if (S.Loans.Values.Any(l => !l.Committed)) return Fault.Conflict("A financing of this order is in progress; retry shortly.");
+        S.Claim = new OrderClaim
+        {
+            RootId = rootId,
+            ReservedAt = time.UtcNow,
+            Loans = S.Loans.Where(l => l.Value.OutstandingFen > 0).OrderBy(l => l.Value.ReservedAt).ThenBy(l => l.Key, StringComparer.Ordinal)
+                .Select(l => new OrderLoan(l.Key, l.Value.FunderId)).ToList(),
+        };
+        await state.WriteOrDeactivateAsync(this);
+        EnsureSweep();
+        return Outcome<IReadOnlyList<OrderLoan>>.Ok(S.Claim.Loans);
+    }
+
+    public async Task CommitClaim(string rootId)
+    {
+        if (S.Claim is not { Committed: false } claim || claim.RootId != rootId) return;
+        claim.Committed = true;
+        S.Status = OrderStatus.Paid;
+        await state.WriteOrDeactivateAsync(this);
+    }
+
+    public async Task ReleaseClaim(string rootId)
+    {
+        if (S.Claim is not { Committed: false } claim || claim.RootId != rootId) return;
+        S.Claim = null;
+        await state.WriteOrDeactivateAsync(this);
+    }
+
+    /// <summary>The buyer, the supplier, any funder lending on it, operators and risk staff (scoped staff: where their funder lends).</summary>
+    private bool CanSee(Caller caller)
+    {
+        if (!state.RecordExists) return false;
+        var lenders = S.Loans.Where(l => l.Value.Committed).Select(l => l.Value.FunderId);
+        return caller.Role switch
+        {
+            Role.Operator => true,
+            Role.Risk => caller.FunderScope is null || lenders.Contains(caller.FunderScope),
+            _ => caller.Id == S.BuyerId || caller.Id == S.SupplierId || lenders.Contains(caller.Id),
+        };
+    }
+
+    private OrderTerms Terms() => new(S.BuyerId, S.SupplierId, S.PaymentDate);
+
+    private Order View() => new(OrderId, S.BuyerId, S.SupplierId, new Money(S.AmountFen), S.PaymentDate, S.Reference, S.Status,
+        S.Claim is { Committed: true } ? S.Claim.RootId : null);
+
+    private void EnsureSweep() =>
+        (_sweep ??= new ReservationSweep(this, rules.Value.ReservationTimeout, () => time.UtcNow)).Ensure(
+            () => S.Loans.Where(l => !l.Value.Committed).Select(l => (l.Key, l.Key, l.Value.ReservedAt))
+                .Concat(S.Claim is { Committed: false } c ? [(c.RootId, c.RootId, c.ReservedAt)] : []),
+            (item, _) =>
+            {
+                if (Ids.IsLoan(item)) GrainFactory.GetGrain<ILoanGrain>(item).ResolveOrigination().Ignore();
+                else GrainFactory.GetGrain<IVoucherTreeGrain>(item).ResolveIssuance(S.BuyerId).Ignore();
+            });
+}
