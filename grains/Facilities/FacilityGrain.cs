@@ -173,7 +173,7 @@ public sealed class FacilityGrain(
             () => S.Usage.Where(u => !u.Value.Committed).Select(u => (u.Key, u.Value.RootId, u.Value.ReservedAt)),
             (item, owner) =>
             {
-                if (Ids.IsLoan(owner)) GrainFactory.GetGrain<ILoanGrain>(owner).ResolveOrigination().Ignore();
+                if (Ids.IsLoan(owner)) GrainFactory.GetGrain<ILoanGrain>(owner).ResolveOrigination(null, this.GetPrimaryKeyString()).Ignore();
                 else GrainFactory.GetGrain<IVoucherTreeGrain>(owner).ResolveDiscount(this.GetPrimaryKeyString(), item).Ignore();
             });
 }

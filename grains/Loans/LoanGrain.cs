@@ -190,7 +190,7 @@ public sealed partial class LoanGrain(
         await Write();
     }
 
-    public async Task ResolveOrigination()
+    public async Task ResolveOrigination(string? orderId, string? facilityId)
     {
         switch (S.Phase)
         {
@@ -208,6 +208,13 @@ public sealed partial class LoanGrain(
             case LoanPhase.Aborted when S.OrderId is not null:
                 await Order.ReleaseLoan(LoanId);
                 await Facility.Release(LoanId);
+                return;
+            default:
+                // No intent was ever stored here, so nothing took effect: release what the asker holds, and close the id.
+                if (orderId is not null) await GrainFactory.GetGrain<IOrderGrain>(orderId).ReleaseLoan(LoanId);
+                if (facilityId is not null) await GrainFactory.GetGrain<IFacilityGrain>(facilityId).Release(LoanId);
+                if (S.Phase == LoanPhase.None)
+                    await Abort(Fault.Conflict("The financing did not complete and was abandoned; ask again with a new Idempotency-Key."));
                 return;
         }
     }
@@ -358,7 +365,7 @@ public sealed partial class LoanGrain(
             }
             if (S.ExposureOutbox.Count > 0 && Environment.TickCount64 - _lastSentTicks >= (long)ResendAfter.TotalMilliseconds) await PublishExposures();
             if (S.PendingSettlement is { } p && time.UtcNow - p.ReservedAt > rules.Value.ReservationTimeout)
-                GrainFactory.GetGrain<SupplyChain.Grains.Vouchers.IVoucherTreeGrain>(p.RootId).ResolveIssuance(p.ObligorId).Ignore();
+                GrainFactory.GetGrain<SupplyChain.Grains.Vouchers.IVoucherTreeGrain>(p.RootId).ResolveIssuance(p.ObligorId, S.OrderId, LoanId).Ignore();
         }, new GrainTimerCreationOptions(ResendAfter, ResendAfter) { Interleave = false, KeepAlive = true });
     }
 

@@ -211,7 +211,7 @@ public sealed class OrderGrain(
                 .Concat(S.Claim is { Committed: false } c ? [(c.RootId, c.RootId, c.ReservedAt)] : []),
             (item, _) =>
             {
-                if (Ids.IsLoan(item)) GrainFactory.GetGrain<ILoanGrain>(item).ResolveOrigination().Ignore();
-                else GrainFactory.GetGrain<IVoucherTreeGrain>(item).ResolveIssuance(S.BuyerId).Ignore();
+                if (Ids.IsLoan(item)) GrainFactory.GetGrain<ILoanGrain>(item).ResolveOrigination(OrderId, null).Ignore();
+                else GrainFactory.GetGrain<IVoucherTreeGrain>(item).ResolveIssuance(S.BuyerId, OrderId).Ignore();
             });
 }

@@ -232,10 +232,13 @@ public sealed partial class VoucherTreeGrain(
         return result;
     }
 
-    public async Task ResolveIssuance(string obligorId)
+    public async Task ResolveIssuance(string obligorId, string? orderId = null, string? loanId = null)
     {
         var obligor = GrainFactory.GetGrain<IObligorGrain>(obligorId);
         if (S.Phase != TreePhase.None && S.ObligorId != obligorId) return;
+        if (S.Phase is TreePhase.None or TreePhase.Aborted && loanId is not null)
+            await GrainFactory.GetGrain<ILoanGrain>(loanId).ReleaseSettlement(RootId); // never issued, so it repays nothing
+        if (S.Phase == TreePhase.None) S.OrderId ??= orderId;
         switch (S.Phase)
         {
             case TreePhase.Issued:

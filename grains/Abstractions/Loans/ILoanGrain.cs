@@ -94,9 +94,12 @@ public interface ILoanGrain : IGrainWithStringKey
     [Alias("ReleaseSettlement")]
     Task ReleaseSettlement(string rootId);
 
-    /// <summary>Asked by an order or a facility whose reservation for this loan stayed open too long.</summary>
+    /// <summary>
+    /// Asked by an order (<paramref name="orderId"/>) or a facility (<paramref name="facilityId"/>) whose reservation for this
+    /// loan stayed open too long: a disbursed loan commits it, any other releases it and closes the id for good.
+    /// </summary>
     [Orleans.Concurrency.OneWay, Alias("ResolveOrigination")]
-    Task ResolveOrigination();
+    Task ResolveOrigination(string? orderId, string? facilityId);
 
     /// <summary>The consumer applied these exposure events: the loan stops re-sending them.</summary>
     [Orleans.Concurrency.OneWay, Alias("AcknowledgeExposures")]

@@ -56,11 +56,13 @@ public interface IVoucherTreeGrain : IGrainWithStringKey
 
     /// <summary>
     /// Asked by the obligor when this tree's issuance reservation has stayed open too long: the tree commits it
-    /// if the root exists (closes it if the root is no longer outstanding), releases it otherwise.
-    /// One-way, so the obligor never waits on a tree.
+    /// if the root exists (closes it if the root is no longer outstanding), releases it otherwise. Also asked by an
+    /// order whose claim by this root stayed open (<paramref name="orderId"/>), and by a loan whose payoff this root
+    /// pinned (<paramref name="loanId"/>): an issued tree delivers its notices, any other releases them.
+    /// One-way, so the asker never waits on a tree.
     /// </summary>
     [OneWay, Alias("ResolveIssuance")]
-    Task ResolveIssuance(string obligorId);
+    Task ResolveIssuance(string obligorId, string? orderId = null, string? loanId = null);
 
     /// <summary>
     /// Asked by a facility whose reservation for <paramref name="fragmentId"/> has stayed open too long: the tree
