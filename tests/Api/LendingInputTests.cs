@@ -1,4 +1,5 @@
 using System.Net;
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 using SupplyChain.Grains.Common;
 using SupplyChain.Tests.Infrastructure;
@@ -43,16 +44,16 @@ public sealed class LendingInputTests(ApiFixture fixture) : IClassFixture<ApiFix
         })).Expect(HttpStatusCode.Created);
     }
 
-    private sealed record OrderCase(Func<World, string> Body, string Field);
+    private sealed record OrderCase(Func<World, DateOnly, string> Body, string Field);
 
-    private static string OrderBody(World w, string? supplierId = "", string? amount = "100000", string? paymentDate = "",
+    private static string OrderBody(World w, DateOnly today, string? supplierId = "", string? amount = "100000", string? paymentDate = "",
         string? reference = "\"PO-1\"", params (string, string?)[] extra)
     {
         var members = new List<(string, string?)>
         {
             ("supplierId", supplierId == "" ? Str(w.Supplier.Id) : supplierId),
             ("amount", amount),
-            ("paymentDate", paymentDate == "" ? Str(w.Today.AddDays(60).ToString("yyyy-MM-dd")) : paymentDate),
+            ("paymentDate", paymentDate == "" ? Str(today.AddDays(60).ToString("yyyy-MM-dd")) : paymentDate),
             ("reference", reference),
         };
         members.AddRange(extra);
@@ -61,33 +62,33 @@ public sealed class LendingInputTests(ApiFixture fixture) : IClassFixture<ApiFix
 
     private static readonly Dictionary<string, OrderCase> BadOrders = new()
     {
-        ["supplierId missing"] = new(w => OrderBody(w, supplierId: null), "supplierId"),
-        ["supplierId null"] = new(w => OrderBody(w, supplierId: "null"), "supplierId"),
-        ["supplierId blank"] = new(w => OrderBody(w, supplierId: "\"   \""), "supplierId"),
-        ["supplierId unknown"] = new(w => OrderBody(w, supplierId: Str(GhostParticipant())), "supplierId"),
-        ["supplierId a funder"] = new(w => OrderBody(w, supplierId: Str(w.Funder.Id)), "supplierId"),
-        ["supplierId the buyer itself"] = new(w => OrderBody(w, supplierId: Str(w.Core.Id)), "supplierId"),
-        ["supplierId a number"] = new(w => OrderBody(w, supplierId: "42"), "supplierId"),
-        ["amount zero"] = new(w => OrderBody(w, amount: "0"), "amount"),
-        ["amount negative"] = new(w => OrderBody(w, amount: "-100"), "amount"),
-        ["amount negative fen"] = new(w => OrderBody(w, amount: "-0.01"), "amount"),
-        ["amount 3 decimals"] = new(w => OrderBody(w, amount: "100.001"), "amount"),
-        ["amount a string"] = new(w => OrderBody(w, amount: "\"100000\""), "amount"),
-        ["amount above 10^12"] = new(w => OrderBody(w, amount: "1000000000000.01"), "amount"),
-        ["amount missing"] = new(w => OrderBody(w, amount: null), "amount"),
-        ["amount null"] = new(w => OrderBody(w, amount: "null"), "amount"),
-        ["paymentDate missing"] = new(w => OrderBody(w, paymentDate: null), "paymentDate"),
-        ["paymentDate today"] = new(w => OrderBody(w, paymentDate: Str(w.Today.ToString("yyyy-MM-dd"))), "paymentDate"),
-        ["paymentDate yesterday"] = new(w => OrderBody(w, paymentDate: Str(w.Today.AddDays(-1).ToString("yyyy-MM-dd"))), "paymentDate"),
-        ["paymentDate today + 366"] = new(w => OrderBody(w, paymentDate: Str(w.Today.AddDays(366).ToString("yyyy-MM-dd"))), "paymentDate"),
-        ["paymentDate not a date"] = new(w => OrderBody(w, paymentDate: "\"next month\""), "paymentDate"),
-        ["reference missing"] = new(w => OrderBody(w, reference: null), "reference"),
-        ["reference empty"] = new(w => OrderBody(w, reference: "\"\""), "reference"),
-        ["reference blank"] = new(w => OrderBody(w, reference: "\"   \""), "reference"),
-        ["reference 201 characters"] = new(w => OrderBody(w, reference: Str(new string('R', 201))), "reference"),
-        ["unknown property status"] = new(w => OrderBody(w, extra: ("status", "\"paid\"")), "status"),
-        ["unknown property buyerId"] = new(w => OrderBody(w, extra: ("buyerId", Str(w.Supplier.Id))), "buyerId"),
-        ["unknown property voucherId"] = new(w => OrderBody(w, extra: ("voucherId", "\"vc-x\"")), "voucherId"),
+        ["supplierId missing"] = new((w, t) => OrderBody(w, t, supplierId: null), "supplierId"),
+        ["supplierId null"] = new((w, t) => OrderBody(w, t, supplierId: "null"), "supplierId"),
+        ["supplierId blank"] = new((w, t) => OrderBody(w, t, supplierId: "\"   \""), "supplierId"),
+        ["supplierId unknown"] = new((w, t) => OrderBody(w, t, supplierId: Str(GhostParticipant())), "supplierId"),
+        ["supplierId a funder"] = new((w, t) => OrderBody(w, t, supplierId: Str(w.Funder.Id)), "supplierId"),
+        ["supplierId the buyer itself"] = new((w, t) => OrderBody(w, t, supplierId: Str(w.Core.Id)), "supplierId"),
+        ["supplierId a number"] = new((w, t) => OrderBody(w, t, supplierId: "42"), "supplierId"),
+        ["amount zero"] = new((w, t) => OrderBody(w, t, amount: "0"), "amount"),
+        ["amount negative"] = new((w, t) => OrderBody(w, t, amount: "-100"), "amount"),
+        ["amount negative fen"] = new((w, t) => OrderBody(w, t, amount: "-0.01"), "amount"),
+        ["amount 3 decimals"] = new((w, t) => OrderBody(w, t, amount: "100.001"), "amount"),
+        ["amount a string"] = new((w, t) => OrderBody(w, t, amount: "\"100000\""), "amount"),
+        ["amount above 10^12"] = new((w, t) => OrderBody(w, t, amount: "1000000000000.01"), "amount"),
+        ["amount missing"] = new((w, t) => OrderBody(w, t, amount: null), "amount"),
+        ["amount null"] = new((w, t) => OrderBody(w, t, amount: "null"), "amount"),
+        ["paymentDate missing"] = new((w, t) => OrderBody(w, t, paymentDate: null), "paymentDate"),
+        ["paymentDate today"] = new((w, t) => OrderBody(w, t, paymentDate: Str(t.ToString("yyyy-MM-dd"))), "paymentDate"),
+        ["paymentDate yesterday"] = new((w, t) => OrderBody(w, t, paymentDate: Str(t.AddDays(-1).ToString("yyyy-MM-dd"))), "paymentDate"),
+        ["paymentDate today + 366"] = new((w, t) => OrderBody(w, t, paymentDate: Str(t.AddDays(366).ToString("yyyy-MM-dd"))), "paymentDate"),
+        ["paymentDate not a date"] = new((w, t) => OrderBody(w, t, paymentDate: "\"next month\""), "paymentDate"),
+        ["reference missing"] = new((w, t) => OrderBody(w, t, reference: null), "reference"),
+        ["reference empty"] = new((w, t) => OrderBody(w, t, reference: "\"\""), "reference"),
+        ["reference blank"] = new((w, t) => OrderBody(w, t, reference: "\"   \""), "reference"),
+        ["reference 201 characters"] = new((w, t) => OrderBody(w, t, reference: Str(new string('R', 201))), "reference"),
+        ["unknown property status"] = new((w, t) => OrderBody(w, t, extra: ("status", "\"paid\"")), "status"),
+        ["unknown property buyerId"] = new((w, t) => OrderBody(w, t, extra: ("buyerId", Str(w.Supplier.Id))), "buyerId"),
+        ["unknown property voucherId"] = new((w, t) => OrderBody(w, t, extra: ("voucherId", "\"vc-x\"")), "voucherId"),
     };
 
     public static TheoryData<string> BadOrderCases() => new(BadOrders.Keys);
@@ -96,12 +97,12 @@ public sealed class LendingInputTests(ApiFixture fixture) : IClassFixture<ApiFix
     [MemberData(nameof(BadOrderCases))]
     public async Task PlaceOrder_BadInput_Is400_NamingTheField_AndCreatesNothing(string name)
     {
-        var w = await World.Build(S);
+        var w = await Shared();
         var c = BadOrders[name];
         var key = Guid.NewGuid().ToString("N");
         var before = await w.Snapshot();
 
-        var result = await w.Core.Client.PostRaw("/v1/orders", c.Body(w), key);
+        var result = await w.Core.Client.PostRaw("/v1/orders", c.Body(w, await S.Today()), key);
 
         AssertValidation(result, c.Field);
         Assert.Equal(before, await w.Snapshot());
@@ -111,9 +112,13 @@ public sealed class LendingInputTests(ApiFixture fixture) : IClassFixture<ApiFix
     [Fact]
     public async Task PlaceOrder_WithoutIdempotencyKey_Is400_AndCreatesNothing()
     {
-        var w = await World.Build(S);
-        var result = await w.Core.Client.PostRaw("/v1/orders", OrderBody(w), idempotencyKey: null);
+        var w = await Shared();
+        var before = await w.Snapshot();
+
+        var result = await w.Core.Client.PostRaw("/v1/orders", OrderBody(w, await S.Today()), idempotencyKey: null);
+
         AssertProblem(result, HttpStatusCode.BadRequest, "idempotency_key_missing");
+        Assert.Equal(before, await w.Snapshot());
     }
 
     [Theory]
@@ -124,13 +129,15 @@ public sealed class LendingInputTests(ApiFixture fixture) : IClassFixture<ApiFix
     [InlineData("risk")]
     public async Task PlaceOrder_ByAnyoneButACore_Is403_AndCreatesNothing(string role)
     {
-        var w = await World.Build(S);
+        var w = await Shared();
         var client = await w.ClientOfRole(role);
         var key = Guid.NewGuid().ToString("N");
+        var before = await w.Snapshot();
 
-        var result = await client.PostRaw("/v1/orders", OrderBody(w), key);
+        var result = await client.PostRaw("/v1/orders", OrderBody(w, await S.Today()), key);
 
         AssertProblem(result, HttpStatusCode.Forbidden, "forbidden");
+        Assert.Equal(before, await w.Snapshot());
     }
 
     // ------------------------------------------------------------------------------------------------
@@ -149,8 +156,7 @@ public sealed class LendingInputTests(ApiFixture fixture) : IClassFixture<ApiFix
     [MemberData(nameof(OrderReaders))]
     public async Task GetOrder_WhoMaySeeIt(string who, int expected)
     {
-        var w = await World.Build(S);
-        await w.Borrow(10_000m);
+        var w = await Shared();
         var client = who switch
         {
             "buyer" => w.Core.Client,
@@ -202,7 +208,7 @@ public sealed class LendingInputTests(ApiFixture fixture) : IClassFixture<ApiFix
     [InlineData("ln0000")]
     public async Task GetOrder_MalformedId_Is404(string id)
     {
-        var w = await World.Build(S);
+        var w = await Shared();
         AssertProblem(await w.Core.Client.Get($"/v1/orders/{id}"), HttpStatusCode.NotFound, "not_found");
         AssertProblem(await S.Operator.Get($"/v1/orders/{id}"), HttpStatusCode.NotFound, "not_found");
     }
@@ -214,7 +220,7 @@ public sealed class LendingInputTests(ApiFixture fixture) : IClassFixture<ApiFix
     [Fact]
     public async Task CancelOrder_ByAnotherCore_Is404AsIfMissing_ByItsSupplier_Is403_AndChangesNothing()
     {
-        var w = await World.Build(S);
+        var w = await World.Build(S); // fresh: no loan, so only the caller can be the reason for a refusal
         var other = await S.Participant("core");
         var before = await w.Snapshot();
 
@@ -412,7 +418,7 @@ public sealed class LendingInputTests(ApiFixture fixture) : IClassFixture<ApiFix
     [InlineData("ln0000")]
     public async Task Finance_MalformedOrderId_Is404(string id)
     {
-        var w = await World.Build(S);
+        var w = await Shared();
         var before = await w.Snapshot();
         AssertProblem(await w.Supplier.Client.Post($"/v1/orders/{id}/financing", new { funderId = w.Funder.Id, amount = 100m }),
             HttpStatusCode.NotFound, "not_found");
@@ -452,7 +458,7 @@ public sealed class LendingInputTests(ApiFixture fixture) : IClassFixture<ApiFix
     [MemberData(nameof(BadFinancingCases))]
     public async Task Finance_BadInput_Is400_NamingTheField_AndChangesNothing(string name)
     {
-        var w = await World.Build(S);
+        var w = await Shared();
         var c = BadFinancing[name];
         var body = await c.Body(w);
         var key = Guid.NewGuid().ToString("N");
@@ -468,7 +474,7 @@ public sealed class LendingInputTests(ApiFixture fixture) : IClassFixture<ApiFix
     [Fact]
     public async Task Finance_WithoutIdempotencyKey_Is400_AndChangesNothing()
     {
-        var w = await World.Build(S);
+        var w = await Shared();
         var before = await w.Snapshot();
         AssertProblem(await w.Supplier.Client.PostRaw($"/v1/orders/{w.Order}/financing", FinanceBody(Str(w.Funder.Id), "1000"), idempotencyKey: null),
             HttpStatusCode.BadRequest, "idempotency_key_missing");
@@ -483,7 +489,7 @@ public sealed class LendingInputTests(ApiFixture fixture) : IClassFixture<ApiFix
     [InlineData("risk")]
     public async Task Finance_ByAnyoneButASupplier_Is403_AndChangesNothing(string role)
     {
-        var w = await World.Build(S);
+        var w = await Shared();
         var client = role switch
         {
             "core" => w.Core.Client,
@@ -611,8 +617,8 @@ public sealed class LendingInputTests(ApiFixture fixture) : IClassFixture<ApiFix
     [MemberData(nameof(LoanReaders))]
     public async Task GetLoan_WhoMaySeeIt(string who, int expected)
     {
-        var w = await World.Build(S);
-        var loan = await w.Borrow(10_000m);
+        var w = await Shared();
+        var loan = w.Loans[0];
         var client = who switch
         {
             "borrower" => w.Supplier.Client,
@@ -653,7 +659,7 @@ public sealed class LendingInputTests(ApiFixture fixture) : IClassFixture<ApiFix
     [InlineData("or0000")]
     public async Task GetLoan_MalformedId_Is404(string id)
     {
-        var w = await World.Build(S);
+        var w = await Shared();
         AssertProblem(await w.Supplier.Client.Get($"/v1/loans/{id}"), HttpStatusCode.NotFound, "not_found");
         AssertProblem(await S.Operator.Get($"/v1/loans/{id}"), HttpStatusCode.NotFound, "not_found");
     }
@@ -719,8 +725,8 @@ public sealed class LendingInputTests(ApiFixture fixture) : IClassFixture<ApiFix
     [Fact]
     public async Task Repay_SomeoneElsesLoan_Is404AsIfMissing_OtherRoles403_AndChangesNothing()
     {
-        var w = await World.Build(S);
-        var loan = await w.Borrow(10_000m);
+        var w = await Shared();
+        var loan = w.Loans[0];
         var other = await S.Participant("supplier");
         var before = await w.Snapshot();
 
@@ -747,8 +753,8 @@ public sealed class LendingInputTests(ApiFixture fixture) : IClassFixture<ApiFix
     [InlineData("1000000000000.01", "amount")]
     public async Task Repay_BadAmount_Is400_AndChangesNothing(string? amount, string field)
     {
-        var w = await World.Build(S);
-        var loan = await w.Borrow(10_000m);
+        var w = await Shared();
+        var loan = w.Loans[0];
         var before = await w.Snapshot();
 
         AssertValidation(await w.Supplier.Client.PostRaw($"/v1/loans/{loan}/repay", Obj(("amount", amount))), field);
@@ -764,8 +770,8 @@ public sealed class LendingInputTests(ApiFixture fixture) : IClassFixture<ApiFix
     [InlineData("[100]", "body")]
     public async Task Repay_UnknownPropertyOrNoObject_Is400_AndChangesNothing(string body, string field)
     {
-        var w = await World.Build(S);
-        var loan = await w.Borrow(10_000m);
+        var w = await Shared();
+        var loan = w.Loans[0];
         var before = await w.Snapshot();
 
         AssertValidation(await w.Supplier.Client.PostRaw($"/v1/loans/{loan}/repay", body.Length == 0 ? null : body), field);
@@ -776,8 +782,8 @@ public sealed class LendingInputTests(ApiFixture fixture) : IClassFixture<ApiFix
     [Fact]
     public async Task Repay_WithoutIdempotencyKey_Is400_AndChangesNothing()
     {
-        var w = await World.Build(S);
-        var loan = await w.Borrow(10_000m);
+        var w = await Shared();
+        var loan = w.Loans[0];
         var before = await w.Snapshot();
 
         AssertProblem(await w.Supplier.Client.Post($"/v1/loans/{loan}/repay", new { amount = 100m }, idempotencyKey: null),
@@ -803,7 +809,7 @@ public sealed class LendingInputTests(ApiFixture fixture) : IClassFixture<ApiFix
     [InlineData("")]
     public async Task IssueAgainstOrder_MalformedOrderId_Is400_AndChangesNothing(string orderId)
     {
-        var w = await World.Build(S);
+        var w = await Shared();
         var key = Guid.NewGuid().ToString("N");
         var before = await w.Snapshot();
 
@@ -918,7 +924,7 @@ public sealed class LendingInputTests(ApiFixture fixture) : IClassFixture<ApiFix
 
     /// <summary>
     /// A core with an issuance limit (a funder's facility on it), a supplier, the funder with a lending facility on the
-    /// supplier (4.35%), and an order of the core with the supplier, paid in 60 days.
+    /// supplier (4.35%), and an order of the core with the supplier, paid in 60 days unless told otherwise.
     /// </summary>
     private sealed class World
     {
@@ -937,11 +943,11 @@ public sealed class LendingInputTests(ApiFixture fixture) : IClassFixture<ApiFix
         public List<(ApiClient Owner, string Id)> Facilities { get; } = new();
         public List<Party> Cores { get; } = new();
 
-        public static async Task<World> Build(Scenario s, decimal orderAmount = 100_000m, decimal lendingLimit = 200_000m)
+        public static async Task<World> Build(Scenario s, decimal orderAmount = 100_000m, decimal lendingLimit = 200_000m, int paymentInDays = 60)
         {
             var (core, supplier, funder, coreFacility) = await s.Cast(1_000_000m, rate: 0.05m);
             var lending = await s.Facility(funder, supplier, lendingLimit, rate: 0.0435m);
-            var order = await s.Order(core, supplier, orderAmount, paymentInDays: 60);
+            var order = await s.Order(core, supplier, orderAmount, paymentInDays);
             var w = new World
             {
                 Scenario = s, Core = core, Supplier = supplier, Funder = funder, CoreFacility = coreFacility, Lending = lending, Order = order,
@@ -1014,6 +1020,22 @@ public sealed class LendingInputTests(ApiFixture fixture) : IClassFixture<ApiFix
                 .Select(StateText.Fragment)));
             return lines;
         }
+    }
+
+    private static readonly ConditionalWeakTable<ApiFixture, Task<World>> SharedWorlds = new();
+
+    /// <summary>
+    /// For the tests whose every request must be refused: one world per test class, built once, with an order of 100,000.00
+    /// (paid in 300 days, so that no clock advance of this class reaches it) and a loan of 10,000.00 against it. Each test
+    /// still compares the world before and after its own refusals; a refusal that changed something fails that test.
+    /// </summary>
+    private Task<World> Shared() => SharedWorlds.GetValue(fixture, f => BuildShared(f.Scenario));
+
+    private static async Task<World> BuildShared(Scenario s)
+    {
+        var w = await World.Build(s, paymentInDays: 300);
+        await w.Borrow(10_000m);
+        return w;
     }
 
     private async Task<ApiClient> RiskStaff(string? funderId) => await RiskStaffOf(S, funderId);

@@ -3,7 +3,7 @@ namespace SupplyChain.LoadGenerator;
 public sealed record Party(string Id, Api Api);
 
 /// <summary>What one client drives: a core that issues, a tier-1 supplier that holds, a tier-2 supplier it pays on.</summary>
-public sealed record ClientCast(int Index, Party Core, string FacilityId, Party Holder, Party Next);
+public sealed record ClientCast(int Index, Party Core, string FacilityId, Party Holder, Party Next, string? LendingFacilityId);
 
 /// <summary>The participants of a run, created through the API by the operator before anything is measured.</summary>
 public sealed record Cast(Party Funder, IReadOnlyList<Party> Cores, IReadOnlyList<string> FacilityIds,
@@ -38,7 +38,15 @@ public sealed record Cast(Party Funder, IReadOnlyList<Party> Cores, IReadOnlyLis
         {
             var holder = await Participant(http, op, "supplier", $"load {run} supplier {i}a");
             var next = await Participant(http, op, "supplier", $"load {run} supplier {i}b");
-            clients[i] = new ClientCast(i, cores[i % options.Cores], facilities[i % options.Cores], holder, next);
+            // Lending runs borrow from the funder against the holder's orders: a lending facility on the holder.
+            var lending = options.Lending
+                ? Id(await funder.Api.Post("/v1/facilities", new
+                {
+                    funderId = funder.Id, obligorId = holder.Id, limit = LargeLimit, annualRate = 0.06m,
+                    expiresOn = today.AddYears(3).ToString("yyyy-MM-dd"),
+                }), "lending facility")
+                : null;
+            clients[i] = new ClientCast(i, cores[i % options.Cores], facilities[i % options.Cores], holder, next, lending);
         });
         return new Cast(funder, cores, facilities, clients, today);
     }

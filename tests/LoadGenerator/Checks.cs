@@ -6,7 +6,7 @@ namespace SupplyChain.LoadGenerator;
 /// </summary>
 public static class Checks
 {
-    public static async Task<int> Run(Api op, Cast cast, IReadOnlyList<Workflow> workflows)
+    public static async Task<int> Run(Api op, Cast cast, IReadOnlyList<IWorkflow> workflows)
     {
         var failures = 0;
         void Fail(string message)
@@ -33,6 +33,14 @@ public static class Checks
                 Fail($"facility {cast.FacilityIds[c]} used {used} ({facility.Status}) but {mine.Sum(w => w.Discounted)} was discounted");
         }
 
+        foreach (var client in cast.Clients.Where(c => c.LendingFacilityId is not null && !workflows[c.Index].Uncertain))
+        {
+            var lending = await cast.Funder.Api.Get($"/v1/facilities/{client.LendingFacilityId}");
+            var used = lending.IsSuccess ? lending.Json.GetProperty("used").GetDecimal() : -1;
+            if (used != workflows[client.Index].Lent)
+                Fail($"lending facility {client.LendingFacilityId} used {used} ({lending.Status}) but {workflows[client.Index].Lent} is lent and unpaid");
+        }
+
         foreach (var client in cast.Clients)
         {
             if (workflows[client.Index].LastRoot is not { } root) continue;
@@ -49,7 +57,7 @@ public static class Checks
                 .Sum(f => f.GetProperty("amount").GetDecimal());
             if (live != face) Fail($"tree {root}: live fragments sum to {live}, face is {face}");
         }
-        Console.WriteLine(failures == 0 ? "checks: issuance, facility usage and tree sums agree with what was confirmed" : $"checks: {failures} failed");
+        Console.WriteLine(failures == 0 ? "checks: issuance, facility usage (and lending usage) and tree sums agree with what was confirmed" : $"checks: {failures} failed");
         return failures;
     }
 }

@@ -40,7 +40,10 @@ catch (SetupException e)
 Console.WriteLine($"setup: {options.Cores} cores, {2 * options.Clients} suppliers, 1 funder, facilities and issuance limits in {setupClock.Elapsed.TotalSeconds:F1} s");
 
 var maturity = cast.Today.AddDays(90);
-var workflows = cast.Clients.Select(c => new Workflow(c, cast.Funder, maturity, options.VoucherAmount)).ToArray();
+IWorkflow[] workflows = options.Lending
+    ? cast.Clients.Select(c => new LendingWorkflow(c, cast.Funder, cast.Today.AddDays(60), maturity, options.VoucherAmount)).ToArray<IWorkflow>()
+    : cast.Clients.Select(c => new Workflow(c, cast.Funder, maturity, options.VoucherAmount)).ToArray<IWorkflow>();
+var operations = options.Lending ? LendingWorkflow.Operations : Workflow.Operations;
 
 // Warm-up, not measured: activates every grain the run touches and JIT-compiles both sides.
 var warmups = workflows.Select(_ => new Recorder(Stopwatch.GetTimestamp())).ToArray();
@@ -64,6 +67,6 @@ await Task.WhenAll(workflows.Select(async (w, i) =>
 }));
 var elapsed = Stopwatch.GetElapsedTime(origin);
 
-var errors = Report.Print(recorders, elapsed, options.Clients, workflows.Sum(w => w.Completed) - completedBefore);
+var errors = Report.Print(recorders, elapsed, options.Clients, workflows.Sum(w => w.Completed) - completedBefore, operations);
 var failedChecks = await Checks.Run(new Api(http, options.OperatorKey), cast, workflows);
 return errors == 0 && failedChecks == 0 ? 0 : 1;

@@ -5,12 +5,12 @@ namespace SupplyChain.LoadGenerator;
 /// <summary>The table at the end: per operation count, errors, throughput and exact latency percentiles.</summary>
 public static class Report
 {
-    public static int Print(IReadOnlyList<Recorder> recorders, TimeSpan elapsed, int clients, int completedWorkflows)
+    public static int Print(IReadOnlyList<Recorder> recorders, TimeSpan elapsed, int clients, int completedWorkflows, string[] operations)
     {
         var seconds = elapsed.TotalSeconds;
         var all = new List<Sample>();
         Console.WriteLine($"{"operation",-16}{"count",9}{"errors",8}{"5xx",6}{"ops/s",10}{"p50 ms",9}{"p99 ms",9}{"max ms",9}");
-        foreach (var operation in Workflow.Operations)
+        foreach (var operation in operations)
         {
             var samples = recorders.SelectMany(r => r.Samples.GetValueOrDefault(operation) ?? []).ToList();
             all.AddRange(samples);
@@ -24,7 +24,7 @@ public static class Report
 
         var errors = recorders.SelectMany(r => r.ErrorBodies)
             .GroupBy(e => e.Key, e => e.Value)
-            .OrderBy(g => Array.IndexOf(Workflow.Operations, g.Key.Operation)).ThenBy(g => g.Key.Status)
+            .OrderBy(g => Array.IndexOf(operations, g.Key.Operation)).ThenBy(g => g.Key.Status)
             .ToList();
         foreach (var group in errors)
         {

@@ -4,7 +4,7 @@ namespace SupplyChain.LoadGenerator;
 /// One client's loop: issue (core) → accept (supplier) → split in two → transfer one part to another supplier →
 /// that supplier accepts → it discounts the fragment with the funder. A failed step ends the round; the next starts afresh.
 /// </summary>
-public sealed class Workflow(ClientCast cast, Party funder, DateOnly maturity, decimal amount)
+public sealed class Workflow(ClientCast cast, Party funder, DateOnly maturity, decimal amount) : IWorkflow
 {
     public const string Issue = "issue", Accept = "accept", Split = "split", Transfer = "transfer",
         AcceptTransfer = "accept-transfer", Discount = "discount";
@@ -24,6 +24,8 @@ public sealed class Workflow(ClientCast cast, Party funder, DateOnly maturity, d
     public string? LastRoot { get; private set; }
 
     public int Completed { get; private set; }
+
+    public decimal Lent => 0m;
 
     public async Task Round(Recorder recorder, Func<bool> mayContinue)
     {
@@ -65,4 +67,25 @@ public sealed class Workflow(ClientCast cast, Party funder, DateOnly maturity, d
         if (reply.Status is 0 or >= 500 && (operation is Issue or Discount)) Uncertain = true;
         return reply.IsSuccess ? reply : null;
     }
+}
+
+/// <summary>What the runner and the checks need of a client's loop.</summary>
+public interface IWorkflow
+{
+    /// <summary>Face issued that the system confirmed.</summary>
+    decimal Issued { get; }
+
+    /// <summary>Face the funder holds on the core that the system confirmed (discounted, or financed by the closed loop).</summary>
+    decimal Discounted { get; }
+
+    /// <summary>Principal lent and not yet repaid, as confirmed.</summary>
+    decimal Lent { get; }
+
+    bool Uncertain { get; }
+
+    string? LastRoot { get; }
+
+    int Completed { get; }
+
+    Task Round(Recorder recorder, Func<bool> mayContinue);
 }
