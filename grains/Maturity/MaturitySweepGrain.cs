@@ -27,25 +27,25 @@ public sealed class MaturitySweepGrain(
     {
         // Trees that died between their write and their read model: let them project again.
         var lagging = await index.LaggingRootsAsync(Batch);
-        await Task.WhenAll(lagging.Select(r => GrainFactory.GetGrain<IVoucherTreeGrain>(r).Reproject()));
+        await Each(lagging, r => GrainFactory.GetGrain<IVoucherTreeGrain>(r).Reproject(), "re-project tree");
         if (lagging.Count > 0) logger.LogWarning("{Trees} voucher trees were behind in the read model and projected again", lagging.Count);
 
         // Trees that have held unacknowledged exposure events for a while (their silo may have died with the
         // events queued): waking them re-sends the events; re-projecting reports how many are still open.
         var unacknowledged = await index.UnacknowledgedRootsAsync(TimeSpan.FromSeconds(30), Batch);
-        await Task.WhenAll(unacknowledged.Select(r => GrainFactory.GetGrain<IVoucherTreeGrain>(r).Reproject()));
+        await Each(unacknowledged, r => GrainFactory.GetGrain<IVoucherTreeGrain>(r).Reproject(), "wake tree");
 
         // The same for loans.
         var laggingLoans = await loans.LaggingLoansAsync(Batch);
         var unacknowledgedLoans = await loans.UnacknowledgedLoansAsync(TimeSpan.FromSeconds(30), Batch);
-        await Task.WhenAll(laggingLoans.Concat(unacknowledgedLoans).Distinct().Select(l => GrainFactory.GetGrain<ILoanGrain>(l).Reproject()));
+        await Each(laggingLoans.Concat(unacknowledgedLoans).Distinct().ToList(), l => GrainFactory.GetGrain<ILoanGrain>(l).Reproject(), "re-project loan");
 
         var today = await clock.TodayAsync();
         var total = 0;
         while (true)
         {
             var roots = await index.DueRootsAsync(today, rules.Value.PendingExpiryDays, rules.Value.DefaultAfterOverdueDays, Batch);
-            await Task.WhenAll(roots.Select(r => GrainFactory.GetGrain<IVoucherTreeGrain>(r).CatchUp()));
+            await Each(roots, r => GrainFactory.GetGrain<IVoucherTreeGrain>(r).CatchUp(), "catch up tree");
             total += roots.Count;
             // A tree whose pending fragment is not yet due by its own clock stays a candidate: stop when a batch
             // made no progress rather than loop on it.
@@ -57,7 +57,7 @@ public sealed class MaturitySweepGrain(
         while (true)
         {
             var due = await loans.DueLoansAsync(today, rules.Value.DefaultAfterOverdueDays, Batch);
-            await Task.WhenAll(due.Select(l => GrainFactory.GetGrain<ILoanGrain>(l).CatchUp()));
+            await Each(due, l => GrainFactory.GetGrain<ILoanGrain>(l).CatchUp(), "catch up loan");
             loanTotal += due.Count;
             if (due.Count < Batch || loanTotal > 100_000) break;
             var again = await loans.DueLoansAsync(today, rules.Value.DefaultAfterOverdueDays, Batch);
@@ -66,5 +66,27 @@ public sealed class MaturitySweepGrain(
         if (total + loanTotal > 0)
             logger.LogInformation("Maturity sweep for {Today}: {Trees} trees and {Loans} loans asked to catch up", today, total, loanTotal);
         return total + loanTotal;
+    }
+
+    /// <summary>
+    /// Runs one call per id, all at once; a failure of one (a grain that cannot write just now) is logged and does not
+    /// stop the others or the sweep: everything the sweep does is idempotent, and the next tick or touch retries it.
+    /// </summary>
+    private async Task Each(IReadOnlyList<string> ids, Func<string, Task> call, string what)
+    {
+        var failed = 0;
+        await Task.WhenAll(ids.Select(async id =>
+        {
+            try
+            {
+                await call(id);
+            }
+            catch (Exception e)
+            {
+                Interlocked.Increment(ref failed);
+                logger.LogWarning(e, "Maturity sweep could not {What} {Id}; the next sweep retries", what, id);
+            }
+        }));
+        if (failed > 0) logger.LogWarning("Maturity sweep: {Failed} of {Count} calls to {What} failed", failed, ids.Count, what);
     }
 }

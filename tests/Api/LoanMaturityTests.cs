@@ -214,6 +214,7 @@ public sealed class LoanMaturityTests : IAsyncLifetime
         var l = await FinancedOrder();
 
         // The calendar moves to due + 31 without a sweep (the clock grain alone, as if the platform were down meanwhile).
+        // Nothing has processed it yet (the sweep's reminder first ticks a minute after the host started, well after this).
         var moved = await _host.Services.GetRequiredService<IGrainFactory>().GetGrain<IClockGrain>(ClockGrain.Key).Advance(76);
         Assert.Equal(l.T0.AddDays(76), moved);
         Assert.Equal(("active", Principal), await Row(l.LoanId));
