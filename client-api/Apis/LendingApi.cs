@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Options;
 using SupplyChain.Api.Contracts;
 using SupplyChain.Api.Http;
 using SupplyChain.Grains.Common;
@@ -22,7 +23,7 @@ public static class LendingApi
         return v1;
     }
 
-    private static async Task<ApiResponse> Place(HttpContext http, IGrainFactory grains)
+    private static async Task<ApiResponse> Place(HttpContext http, IGrainFactory grains, IOptions<PlatformRules> rules)
     {
         var (body, problem) = await Body.ReadAsync<PlaceOrderRequest>(http);
         if (problem is not null) return problem;
@@ -32,7 +33,7 @@ public static class LendingApi
         var paymentDate = v.Required("paymentDate", body.PaymentDate);
         var reference = body.Reference?.Trim() ?? "";
         if (reference.Length == 0) v.Add("reference", "is required");
-        else if (reference.Length > 200) v.Add("reference", "must be at most 200 characters");
+        else if (reference.Length > rules.Value.MaxReferenceLength) v.Add("reference", $"must be at most {rules.Value.MaxReferenceLength} characters");
         else if (reference.Any(char.IsControl)) v.Add("reference", "must not contain control characters");
         if (!v.IsValid) return v.Problem();
 

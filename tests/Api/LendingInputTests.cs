@@ -86,6 +86,8 @@ public sealed class LendingInputTests(ApiFixture fixture) : IClassFixture<ApiFix
         ["reference empty"] = new((w, t) => OrderBody(w, t, reference: "\"\""), "reference"),
         ["reference blank"] = new((w, t) => OrderBody(w, t, reference: "\"   \""), "reference"),
         ["reference 201 characters"] = new((w, t) => OrderBody(w, t, reference: Str(new string('R', 201))), "reference"),
+        ["reference with a control character"] = new((w, t) => OrderBody(w, t, reference: Str("PO-1\u0007")), "reference"),
+        ["reference a number"] = new((w, t) => OrderBody(w, t, reference: "42"), "reference"),
         ["unknown property status"] = new((w, t) => OrderBody(w, t, extra: ("status", "\"paid\"")), "status"),
         ["unknown property buyerId"] = new((w, t) => OrderBody(w, t, extra: ("buyerId", Str(w.Supplier.Id))), "buyerId"),
         ["unknown property voucherId"] = new((w, t) => OrderBody(w, t, extra: ("voucherId", "\"vc-x\"")), "voucherId"),
@@ -916,6 +918,26 @@ public sealed class LendingInputTests(ApiFixture fixture) : IClassFixture<ApiFix
         // Nothing stays pinned: the loan takes cash, the order can be paid once the loan is gone.
         (await w.Supplier.Client.Post($"/v1/loans/{loan}/repay", new { amount = 40_000m })).Expect(HttpStatusCode.OK);
         await w.PayOrder();
+    }
+
+    [Fact]
+    public async Task IssueAgainstAFinancedOrder_BeyondTheBuyersIssuanceLimit_Is409LimitExceeded_AndReleasesEverything()
+    {
+        var w = await World.Build(S);
+        var loan = await w.Borrow(40_000m);
+        var key = Guid.NewGuid().ToString("N");
+        var before = await w.Snapshot();
+
+        // The buyer's issuance limit is the funder's facility on it, 1,000,000.00: a fen more is refused.
+        var result = await IssueAgainst(w.Core, w.Supplier.Id, w.Order, amount: 1_000_000.01m, key: key);
+
+        AssertProblem(result, HttpStatusCode.Conflict, "limit_exceeded");
+        Assert.Equal(before, await w.Snapshot());
+        Assert.Equal(0m, await w.IssuanceOutstanding());
+        await AssertNoVoucher(Ids.VoucherRoot(Operation(w.Core.Id, key)));
+        // The order is not left claimed, nor the loan pinned: a voucher within the limit pays the order and repays the loan.
+        await w.PayOrder();
+        Assert.Equal("repaid", (await w.Supplier.Client.Get($"/v1/loans/{loan}")).Json.GetProperty("status").GetString());
     }
 
     // ------------------------------------------------------------------------------------------------
