@@ -40,10 +40,19 @@ public sealed partial class LoanGrain(
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         if (S.Phase == LoanPhase.None) return;
-        await DeliverOutbox();
-        await Project();
-        await PublishExposures();
-        await PendingAlert.DeliverAsync(S.PendingAlerts, alerts);
+        // A process may have died after a write and before its notices, read model or events went out. None of this
+        // may keep the loan from activating: what fails here is retried by the timer, the sweep or the next write.
+        try
+        {
+            await TryDeliverOutbox();
+            await Project();
+            await PublishExposures();
+            await PendingAlert.DeliverAsync(S.PendingAlerts, alerts);
+        }
+        catch (Exception e)
+        {
+            logger.LogWarning(e, "Loan {LoanId} could not finish its recovery on activation; it is retried later", LoanId);
+        }
         EnsureTimer();
     }
 
@@ -53,6 +62,7 @@ public sealed partial class LoanGrain(
         switch (S.Phase)
         {
             case LoanPhase.Disbursed when S.OriginationOperationId == operationId:
+                await TryDeliverOutbox();
                 return Outcome<Loan>.Ok(View(await clock.TodayAsync()));
             case LoanPhase.Disbursed:
                 return Fault.Conflict("A loan with this id already exists.");
@@ -97,7 +107,7 @@ public sealed partial class LoanGrain(
         S.Outbox.Add(new LoanNotice { Kind = LoanNoticeKind.FacilityCommit });
         await Write("disbursed");
         LogDisbursed(LoanId, S.BorrowerId, S.FunderId, new Money(S.PrincipalFen).ToString());
-        await DeliverOutbox();
+        await TryDeliverOutbox();
         EnsureTimer();
         // A loan that is already past its dates (a late retry) catches up at once.
         await CatchUp(today);
@@ -116,7 +126,11 @@ public sealed partial class LoanGrain(
     {
         if (S.Phase != LoanPhase.Disbursed || caller.Id != S.BorrowerId) return Fault.NotFound("Loan");
         var today = await clock.TodayAsync();
-        if (S.Repayments.Any(r => r.OperationId == operationId)) return Outcome<Loan>.Ok(View(today));
+        if (S.Repayments.Any(r => r.OperationId == operationId))
+        {
+            await TryDeliverOutbox(); // the first attempt may have died before its notices went out
+            return Outcome<Loan>.Ok(View(today));
+        }
         await CatchUp(today);
         if (S.Status == LoanStatus.Repaid) return Fault.InvalidState("The loan is repaid; nothing is owed.");
         if (S.PendingSettlement is not null)
@@ -129,7 +143,7 @@ public sealed partial class LoanGrain(
         Ledger.Pay(amount.Fen, today, operationId, "cash", null);
         AfterPayment(principalBefore);
         await Write("repaid");
-        await DeliverOutbox();
+        await TryDeliverOutbox();
         return Outcome<Loan>.Ok(View(today));
     }
 
@@ -180,7 +194,7 @@ public sealed partial class LoanGrain(
         S.PendingSettlement = null;
         AfterPayment(principalBefore);
         await Write("closed_loop");
-        await DeliverOutbox();
+        await TryDeliverOutbox();
     }
 
     public async Task ReleaseSettlement(string rootId)
@@ -197,7 +211,7 @@ public sealed partial class LoanGrain(
             case LoanPhase.Disbursed:
                 await Order.CommitLoan(LoanId);
                 await Facility.Commit(LoanId);
-                await DeliverOutbox();
+                await TryDeliverOutbox();
                 return;
             case LoanPhase.Originating:
                 // Nobody finished this financing in time: give the room back and close the id for good.
@@ -309,6 +323,20 @@ public sealed partial class LoanGrain(
                 $"Loan {LoanId} of {S.BorrowerId} from {S.FunderId} defaulted: {amount} principal and {new Money(S.InterestDueFen)} interest unpaid.", time.UtcNow));
     }
 
+    /// <summary>Delivers the outbox if every receiver answers; otherwise leaves the rest for the retry timer.</summary>
+    private async Task TryDeliverOutbox()
+    {
+        try
+        {
+            await DeliverOutbox();
+        }
+        catch (Exception e)
+        {
+            logger.LogWarning(e, "Loan {LoanId} could not deliver {Count} notices; will retry", LoanId, S.Outbox.Count);
+            EnsureTimer();
+        }
+    }
+
     /// <summary>Sends stored notices in order; each is idempotent at its receiver (by loan id, and by version for balances).</summary>
     private async Task DeliverOutbox()
     {
@@ -349,20 +377,21 @@ public sealed partial class LoanGrain(
     }
 
     /// <summary>
-    /// While events are unacknowledged, re-send them; while a voucher's settlement stays pinned too long, ask the
+    /// While notices are undelivered (a receiver was unreachable), retry them; while events are unacknowledged, re-send them; while a voucher's settlement stays pinned too long, ask the
     /// tree to resolve it (the tree is the authority: it delivers its notice if it exists, releases otherwise).
     /// </summary>
     private void EnsureTimer()
     {
-        if (_timer is not null || (S.ExposureOutbox.Count == 0 && S.PendingSettlement is null)) return;
+        if (_timer is not null || (S.ExposureOutbox.Count == 0 && S.PendingSettlement is null && S.Outbox.Count == 0)) return;
         _timer = this.RegisterGrainTimer(async () =>
         {
-            if (S.ExposureOutbox.Count == 0 && S.PendingSettlement is null)
+            if (S.ExposureOutbox.Count == 0 && S.PendingSettlement is null && S.Outbox.Count == 0)
             {
                 _timer?.Dispose();
                 _timer = null;
                 return;
             }
+            if (S.Outbox.Count > 0) await TryDeliverOutbox();
             if (S.ExposureOutbox.Count > 0 && Environment.TickCount64 - _lastSentTicks >= (long)ResendAfter.TotalMilliseconds) await PublishExposures();
             if (S.PendingSettlement is { } p && time.UtcNow - p.ReservedAt > rules.Value.ReservationTimeout)
                 GrainFactory.GetGrain<SupplyChain.Grains.Vouchers.IVoucherTreeGrain>(p.RootId).ResolveIssuance(p.ObligorId, S.OrderId, LoanId).Ignore();

@@ -60,15 +60,40 @@ public sealed partial class VoucherTreeGrain
             // Not fatal: the events are stored and the re-send timer tries again.
             logger.LogWarning(e, "Tree {RootId} could not send {Count} exposure events; will retry", RootId, S.ExposureOutbox.Count);
         }
-        _resend ??= this.RegisterGrainTimer(async () =>
+        EnsureRetryTimer();
+    }
+
+    /// <summary>
+    /// While exposure events are unacknowledged or notices undelivered (a receiver was unreachable), retry them
+    /// every few seconds; the timer stops when both are empty.
+    /// </summary>
+    private void EnsureRetryTimer()
+    {
+        if (_resend is not null || (S.ExposureOutbox.Count == 0 && S.Outbox.Count == 0)) return;
+        _resend = this.RegisterGrainTimer(async () =>
         {
-            if (S.ExposureOutbox.Count == 0)
+            if (S.ExposureOutbox.Count == 0 && S.Outbox.Count == 0)
             {
                 _resend?.Dispose();
                 _resend = null;
                 return;
             }
-            if (Environment.TickCount64 - _lastSentTicks >= (long)ResendAfter.TotalMilliseconds) await PublishExposures();
+            if (S.Outbox.Count > 0) await TryDeliverOutbox();
+            if (S.ExposureOutbox.Count > 0 && Environment.TickCount64 - _lastSentTicks >= (long)ResendAfter.TotalMilliseconds) await PublishExposures();
         }, new GrainTimerCreationOptions(ResendAfter, ResendAfter) { Interleave = false, KeepAlive = true });
+    }
+
+    /// <summary>Delivers the outbox if every receiver answers; otherwise leaves the rest for the retry timer.</summary>
+    private async Task TryDeliverOutbox()
+    {
+        try
+        {
+            await DeliverOutbox();
+        }
+        catch (Exception e)
+        {
+            logger.LogWarning(e, "Tree {RootId} could not deliver {Count} notices; will retry", RootId, S.Outbox.Count);
+            EnsureRetryTimer();
+        }
     }
 }

@@ -43,11 +43,20 @@ public sealed partial class VoucherTreeGrain(
         if (S.Phase != TreePhase.Issued) return;
         // A process may have died after a write and before its notices or read model went out,
         // or between a discount's intent and its effect: no call of this activation can still be running them.
-        await ReleasePendingDiscounts();
-        await DeliverOutbox();
-        await ProjectChanges();
-        await PublishExposures();
-        await PendingAlert.DeliverAsync(S.PendingAlerts, alerts);
+        // None of this may keep the tree from activating: what fails here is retried by the timer, the sweep or the next write.
+        try
+        {
+            await ReleasePendingDiscounts();
+            await TryDeliverOutbox();
+            await ProjectChanges();
+            await PublishExposures();
+            await PendingAlert.DeliverAsync(S.PendingAlerts, alerts);
+        }
+        catch (Exception e)
+        {
+            logger.LogWarning(e, "Tree {RootId} could not finish its recovery on activation; it is retried later", RootId);
+        }
+        EnsureRetryTimer();
     }
 
     public async Task<Outcome<Voucher>> Issue(Caller caller, string operationId, IssueVoucher command)
@@ -56,6 +65,7 @@ public sealed partial class VoucherTreeGrain(
         switch (S.Phase)
         {
             case TreePhase.Issued when S.IssueOperationId == operationId:
+                await TryDeliverOutbox(); // the first attempt may have died before its notices went out
                 return Outcome<Voucher>.Ok(Ledger.View(S.Fragments[0]));
             case TreePhase.Issued:
                 return Fault.Conflict("A voucher with this id already exists.");
@@ -117,7 +127,7 @@ public sealed partial class VoucherTreeGrain(
         AddClosedLoopNotices();
         await Write("issued");
         LogIssued(RootId, S.ObligorId, root.Amount.ToString());
-        await DeliverOutbox();
+        await TryDeliverOutbox();
         return Outcome<Voucher>.Ok(root);
     }
 
@@ -150,7 +160,7 @@ public sealed partial class VoucherTreeGrain(
         if (result.Touched.Count == 0) return;
         if (result.RootCancelled) S.Outbox.Add(new Notice { Kind = NoticeKind.ObligorClose, Target = S.ObligorId, Item = RootId });
         await Write();
-        await DeliverOutbox();
+        await TryDeliverOutbox();
     }
 
     public async Task<Outcome<Voucher>> Accept(Caller caller, string operationId, string fragmentId)
@@ -243,7 +253,7 @@ public sealed partial class VoucherTreeGrain(
         {
             case TreePhase.Issued:
                 await (S.Fragments.Any(f => f.Status.IsLive()) ? obligor.Commit(RootId) : obligor.Close(RootId));
-                await DeliverOutbox();
+                await TryDeliverOutbox();
                 return;
             case TreePhase.None or TreePhase.Issuing:
                 // Nobody finished this issuance in time: give everything back and close the id for good.
@@ -281,6 +291,7 @@ public sealed partial class VoucherTreeGrain(
     private async Task<Voucher> Replayed(OperationRecord record, int position)
     {
         await ProjectChanges(); // the first attempt may have died between its write and its projection
+        await TryDeliverOutbox();
         return View(record.FragmentIds[position]);
     }
 
@@ -292,7 +303,7 @@ public sealed partial class VoucherTreeGrain(
         complete?.Invoke(record);
         S.Operations[operationId] = record;
         await Write(EventKinds.GetValueOrDefault(kind));
-        await DeliverOutbox();
+        await TryDeliverOutbox();
     }
 
     /// <summary>

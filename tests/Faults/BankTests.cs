@@ -175,7 +175,10 @@ public sealed class BankTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.Equal(created.Order().ToList(), fragments.Keys.Order().ToList());
 
         var financed = fragments.Values.Where(f => f.GetProperty("status").GetString() == "financed").Sum(f => f.GetProperty("amount").GetDecimal());
-        Assert.Equal(financed, (await op.Get($"/v1/facilities/{facility}")).Json.GetProperty("used").GetDecimal());
+        // Commit notices are stored with each change and delivered at least once (at once, or by the retry timer
+        // if a silo died first): the usage reaches the ledger's figure within seconds.
+        await Eventually.True(async () => (await op.Get($"/v1/facilities/{facility}")).Json.GetProperty("used").GetDecimal() == financed,
+            TimeSpan.FromSeconds(60), $"facility usage equals the financed face {financed}");
         Assert.Equal(Clients * 100_000m, (await op.Get($"/v1/participants/{core.Id}/issuance")).Json.GetProperty("outstanding").GetDecimal());
         await Eventually.True(async () => (await op.Get("/v1/risk/reconciliation")).Json.GetProperty("consistent").GetBoolean(),
             TimeSpan.FromSeconds(120), "streamed exposures equal a recomputation");

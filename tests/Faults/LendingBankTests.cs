@@ -160,12 +160,21 @@ public sealed class LendingBankTests(ITestOutputHelper output) : IAsyncLifetime
         decimal lendingOutstanding = 0, financedOnCore = 0;
         foreach (var (id, answer) in loans)
         {
-            var stored = (await op.Get($"/v1/loans/{id}")).Expect(HttpStatusCode.OK).Json;
+            var orderId = answer.GetProperty("orderId").GetString()!;
+            var paidByVoucher = vouchers.ContainsKey(orderId);
+            // The voucher's notice to the loan is stored with the voucher and delivered at least once, right after the
+            // write or, if a silo died first, by the retry timer: wait for it rather than read a moment too early.
+            var read = await op.Get($"/v1/loans/{id}");
+            await Eventually.True(async () =>
+            {
+                read = await op.Get($"/v1/loans/{id}");
+                return read.Status == HttpStatusCode.OK && (!paidByVoucher || read.Json.GetProperty("status").GetString() == "repaid");
+            }, TimeSpan.FromSeconds(60), $"loan {id} is readable and, if its order was paid, repaid: {read.Status} {read.Text}");
+            var stored = read.Json;
             Assert.Equal(answer.GetProperty("principal").GetDecimal(), stored.GetProperty("principal").GetDecimal());
             var repayments = stored.GetProperty("repayments").EnumerateArray().ToList();
             Assert.Equal(cashRepays.GetValueOrDefault(id), repayments.Count(r => r.GetProperty("source").GetString() == "cash"));
             var paidBy = repayments.Where(r => r.GetProperty("source").GetString() == "voucher").ToList();
-            var orderId = answer.GetProperty("orderId").GetString()!;
             if (vouchers.TryGetValue(orderId, out var voucher))
             {
                 // The closed loop repaid the loan once, and the funder holds exactly that much of the voucher.
@@ -198,10 +207,15 @@ public sealed class LendingBankTests(ITestOutputHelper output) : IAsyncLifetime
         }
 
         // Usage follows outstanding principal and financed face; issuance equals what was issued.
-        var lendingUsed = 0m;
-        foreach (var (_, lending) in suppliers) lendingUsed += (await op.Get($"/v1/facilities/{lending}")).Json.GetProperty("used").GetDecimal();
-        Assert.Equal(lendingOutstanding, lendingUsed);
-        Assert.Equal(financedOnCore, (await op.Get($"/v1/facilities/{coreFacility}")).Json.GetProperty("used").GetDecimal());
+        async Task<decimal> LendingUsed()
+        {
+            var used = 0m;
+            foreach (var (_, lending) in suppliers) used += (await op.Get($"/v1/facilities/{lending}")).Json.GetProperty("used").GetDecimal();
+            return used;
+        }
+        await Eventually.True(async () => await LendingUsed() == lendingOutstanding
+                                          && (await op.Get($"/v1/facilities/{coreFacility}")).Json.GetProperty("used").GetDecimal() == financedOnCore,
+            TimeSpan.FromSeconds(60), "facility usage reaches the loans' outstanding principal and the financed face (notices delivered)");
         Assert.Equal(issued, (await op.Get($"/v1/participants/{core.Id}/issuance")).Json.GetProperty("outstanding").GetDecimal());
 
         // Nothing but acknowledged loans exists.
