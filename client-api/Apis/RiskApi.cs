@@ -4,6 +4,7 @@ using SupplyChain.Db.Stores;
 using SupplyChain.Grains.Common;
 using SupplyChain.Grains.Facilities;
 using SupplyChain.Grains.Loans;
+using SupplyChain.Grains.Risk;
 using SupplyChain.Grains.Participants;
 using SupplyChain.Grains.Vouchers;
 
@@ -150,36 +151,28 @@ public static class RiskApi
     {
         var scope = Scope(http.Caller());
         var recomputed = new Dictionary<(string, string, string, string, int), decimal>();
-        var trees = 0;
-        string? after = null;
-        while (true)
+
+        // Walks every producer of exposure (trees, then loans) page by page and adds up what each says it holds now.
+        async Task<int> Recompute(Func<string?, Task<IReadOnlyList<string>>> page, Func<string, Task<TreePositions>> positions)
         {
-            var roots = await index.RootsAsync(after, 200);
-            if (roots.Count == 0) break;
-            foreach (var tree in await Task.WhenAll(roots.Select(r => grains.GetGrain<IVoucherTreeGrain>(r).GetPositions())))
-                foreach (var p in tree.Positions.Where(p => scope is null || p.HolderId == scope))
-                {
-                    var key = (tree.ObligorId, p.HolderId, p.HolderRole, p.Status, p.Tier);
-                    recomputed[key] = recomputed.GetValueOrDefault(key) + new Money(p.AmountFen).Yuan;
-                }
-            trees += roots.Count;
-            after = roots[^1];
+            var count = 0;
+            string? after = null;
+            while (true)
+            {
+                var ids = await page(after);
+                if (ids.Count == 0) return count;
+                foreach (var producer in await Task.WhenAll(ids.Select(positions)))
+                    foreach (var p in producer.Positions.Where(p => scope is null || p.HolderId == scope))
+                    {
+                        var key = (producer.ObligorId, p.HolderId, p.HolderRole, p.Status, p.Tier);
+                        recomputed[key] = recomputed.GetValueOrDefault(key) + new Money(p.AmountFen).Yuan;
+                    }
+                count += ids.Count;
+                after = ids[^1];
+            }
         }
-        var loans = 0;
-        after = null;
-        while (true)
-        {
-            var ids = await loanIndex.LoansAsync(after, 200);
-            if (ids.Count == 0) break;
-            foreach (var loan in await Task.WhenAll(ids.Select(l => grains.GetGrain<ILoanGrain>(l).GetPositions())))
-                foreach (var p in loan.Positions.Where(p => scope is null || p.HolderId == scope))
-                {
-                    var key = (loan.ObligorId, p.HolderId, p.HolderRole, p.Status, p.Tier);
-                    recomputed[key] = recomputed.GetValueOrDefault(key) + new Money(p.AmountFen).Yuan;
-                }
-            loans += ids.Count;
-            after = ids[^1];
-        }
+        var trees = await Recompute(after => index.RootsAsync(after, 200), r => grains.GetGrain<IVoucherTreeGrain>(r).GetPositions());
+        var loans = await Recompute(after => loanIndex.LoansAsync(after, 200), l => grains.GetGrain<ILoanGrain>(l).GetPositions());
         var streamed = (await store.BucketsAsync(holderId: scope))
             .ToDictionary(b => (b.ObligorId, b.HolderId, b.HolderRole, b.Status, b.Tier), b => b.Amount);
         var differences = streamed.Keys.Union(recomputed.Keys)

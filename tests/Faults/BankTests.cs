@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
 using System.Net;
 using System.Text.Json;
 using Dapper;
@@ -38,30 +37,6 @@ public sealed class BankTests(ITestOutputHelper output) : IAsyncLifetime
 
     private sealed record Attempt(string Caller, string Path, object? Body, string Key, ApiResult Answer);
 
-    /// <summary>Sends one request until it gets a definite answer, to a random live process each time.</summary>
-    private async Task<ApiResult> Definitely(string? apiKey, string path, object? body, string key, Random random, CancellationToken stop)
-    {
-        var deadline = Stopwatch.StartNew();
-        while (true)
-        {
-            var silo = _silos[random.Next(_silos.Length)];
-            try
-            {
-                var answer = await silo.Client(apiKey).Post(path, body, key);
-                var inFlight = answer.Status == HttpStatusCode.Conflict && answer.Code == "idempotency_key_in_flight";
-                if ((int)answer.Status < 500 && !inFlight) return answer;
-            }
-            catch (HttpRequestException)
-            {
-            }
-            catch (TaskCanceledException)
-            {
-            }
-            if (deadline.Elapsed > TimeSpan.FromSeconds(180)) throw new TimeoutException($"No definite answer to {path} in 180 s");
-            await Task.Delay(TimeSpan.FromMilliseconds(100 + random.Next(200)), CancellationToken.None);
-        }
-    }
-
     [Fact]
     public async Task ValueIsNeverCreatedLostOrDoubled_WhileSilosDie()
     {
@@ -91,7 +66,7 @@ public sealed class BankTests(ITestOutputHelper output) : IAsyncLifetime
             async Task<ApiResult> Send(Party who, string path, object? body)
             {
                 var key = Guid.NewGuid().ToString("N");
-                var answer = await Definitely(who.Client.ApiKey, path, body, key, random, stop.Token);
+                var answer = await Retrying.Definitely(_silos, who.Client.ApiKey, path, body, key, random);
                 history.Enqueue(new Attempt(who.Id, path, body, key, answer));
                 return answer;
             }

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
 using System.Net;
 using System.Text.Json;
 using Dapper;
@@ -40,29 +39,6 @@ public sealed class LendingBankTests(ITestOutputHelper output) : IAsyncLifetime
 
     private sealed record Attempt(string Caller, string Path, object? Body, ApiResult Answer);
 
-    private async Task<ApiResult> Definitely(string? apiKey, string path, object? body, string key, Random random)
-    {
-        var deadline = Stopwatch.StartNew();
-        while (true)
-        {
-            var silo = _silos[random.Next(_silos.Length)];
-            try
-            {
-                var answer = await silo.Client(apiKey).Post(path, body, key);
-                var inFlight = answer.Status == HttpStatusCode.Conflict && answer.Code == "idempotency_key_in_flight";
-                if ((int)answer.Status < 500 && !inFlight) return answer;
-            }
-            catch (HttpRequestException)
-            {
-            }
-            catch (TaskCanceledException)
-            {
-            }
-            if (deadline.Elapsed > TimeSpan.FromSeconds(180)) throw new TimeoutException($"No definite answer to {path} in 180 s");
-            await Task.Delay(TimeSpan.FromMilliseconds(100 + random.Next(200)), CancellationToken.None);
-        }
-    }
-
     [Fact]
     public async Task LoansAndTheClosedLoop_TakeEffectExactlyOnce_WhileSilosDie()
     {
@@ -84,7 +60,7 @@ public sealed class LendingBankTests(ITestOutputHelper output) : IAsyncLifetime
 
         async Task<ApiResult> Send(Party who, string path, object? body, Random random)
         {
-            var answer = await Definitely(who.Client.ApiKey, path, body, Guid.NewGuid().ToString("N"), random);
+            var answer = await Retrying.Definitely(_silos, who.Client.ApiKey, path, body, Guid.NewGuid().ToString("N"), random);
             history.Enqueue(new Attempt(who.Id, path, body, answer));
             return answer;
         }
@@ -134,7 +110,7 @@ public sealed class LendingBankTests(ITestOutputHelper output) : IAsyncLifetime
             while (!stop.IsCancellationRequested && days < 10)
             {
                 await Task.Delay(TimeSpan.FromSeconds(3), CancellationToken.None);
-                (await Definitely(ApiHost.OperatorKey, "/v1/admin/clock/advance", new { days = 1 }, Guid.NewGuid().ToString("N"), random))
+                (await Retrying.Definitely(_silos, ApiHost.OperatorKey, "/v1/admin/clock/advance", new { days = 1 }, Guid.NewGuid().ToString("N"), random))
                     .Expect(HttpStatusCode.OK);
                 days++;
             }
