@@ -187,6 +187,14 @@ public sealed class OrderGrain(
         await state.WriteOrDeactivateAsync(this);
     }
 
+    public async Task Reopen(string rootId)
+    {
+        if (S.Claim is not { Committed: true } claim || claim.RootId != rootId || S.Status != OrderStatus.Paid) return;
+        S.Claim = null;
+        S.Status = OrderStatus.Confirmed;
+        await state.WriteOrDeactivateAsync(this);
+    }
+
     /// <summary>The buyer, the supplier, any funder lending on it, operators and risk staff (scoped staff: where their funder lends).</summary>
     private bool CanSee(Caller caller)
     {

@@ -158,7 +158,7 @@ public sealed partial class VoucherTreeGrain(
     {
         var result = Ledger.CatchUp(today);
         if (result.Touched.Count == 0) return;
-        if (result.RootCancelled) S.Outbox.Add(new Notice { Kind = NoticeKind.ObligorClose, Target = S.ObligorId, Item = RootId });
+        if (result.RootCancelled) AddCancellationNotices();
         await Write();
         await TryDeliverOutbox();
     }
@@ -183,8 +183,7 @@ public sealed partial class VoucherTreeGrain(
         var result = Ledger.Reject(caller, fragmentId, today);
         if (!result.IsOk) return result.Fault!;
         var (rejected, returned) = result.Value;
-        if (rejected.Status == VoucherStatus.Cancelled)
-            S.Outbox.Add(new Notice { Kind = NoticeKind.ObligorClose, Target = S.ObligorId, Item = RootId });
+        if (rejected.Status == VoucherStatus.Cancelled) AddCancellationNotices();
         await Commit(operationId, "reject", returned is null ? [rejected.Id] : [rejected.Id, returned.Id]);
         return Outcome<Voucher>.Ok(rejected);
     }
@@ -286,6 +285,16 @@ public sealed partial class VoucherTreeGrain(
         if (S.PendingDiscounts.RemoveAll(p => p.FragmentId == fragmentId) > 0) await Write();
     }
 
+    /// <summary>
+    /// A cancelled root frees the obligor's limit, and the order it was paying is unpaid again (only an ordinary
+    /// root can be cancelled: a closed-loop root is split at issuance and never pending).
+    /// </summary>
+    private void AddCancellationNotices()
+    {
+        S.Outbox.Add(new Notice { Kind = NoticeKind.ObligorClose, Target = S.ObligorId, Item = RootId });
+        if (S.OrderId is not null) S.Outbox.Add(new Notice { Kind = NoticeKind.OrderReopen, Target = S.OrderId, Item = RootId });
+    }
+
     private OperationRecord? Replay(string operationId) => S.Operations.GetValueOrDefault(operationId);
 
     private async Task<Voucher> Replayed(OperationRecord record, int position)
@@ -357,6 +366,7 @@ public sealed partial class VoucherTreeGrain(
                 NoticeKind.LoanSettle => GrainFactory.GetGrain<ILoanGrain>(n.Target).Settle(n.Item, new Money(n.AmountFen)),
                 NoticeKind.LoanRelease => GrainFactory.GetGrain<ILoanGrain>(n.Target).ReleaseSettlement(n.Item),
                 NoticeKind.OrderCommit => GrainFactory.GetGrain<IOrderGrain>(n.Target).CommitClaim(n.Item),
+                NoticeKind.OrderReopen => GrainFactory.GetGrain<IOrderGrain>(n.Target).Reopen(n.Item),
                 _ => throw new InvalidOperationException($"Unknown notice {n.Kind}"),
             });
             S.Outbox.Remove(n);

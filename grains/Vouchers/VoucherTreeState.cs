@@ -131,6 +131,8 @@ public enum NoticeKind
     LoanRelease,
     /// <summary>The order <see cref="Notice.Target"/> is paid by this voucher.</summary>
     OrderCommit,
+    /// <summary>This voucher, which paid the order <see cref="Notice.Target"/>, was cancelled: the order is unpaid again.</summary>
+    OrderReopen,
 }
 
 public sealed class Notice

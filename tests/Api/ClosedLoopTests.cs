@@ -84,4 +84,39 @@ public sealed class ClosedLoopTests(ApiFixture fixture) : IClassFixture<ApiFixtu
         Assert.Equal(0m, (await bank.Client.Get($"/v1/facilities/{coreFacility}")).Json.GetProperty("used").GetDecimal());
         Assert.Equal(0m, (await core.Client.Get($"/v1/participants/{core.Id}/issuance")).Json.GetProperty("outstanding").GetDecimal());
     }
+
+    [Fact]
+    public async Task AnOrderWhoseVoucherIsRejectedOrExpires_IsUnpaidAgain_AndCanBePaidAgain()
+    {
+        var (core, supplier, _, _) = await S.Cast(500_000m);
+        var order = await S.Order(core, supplier, 20_000m, paymentInDays: 30);
+        var maturity = (await S.Today()).AddDays(60).ToString("yyyy-MM-dd");
+        async Task<string> Pay() =>
+            (await core.Client.Post("/v1/vouchers", new { beneficiaryId = supplier.Id, amount = 20_000m, maturityDate = maturity, orderId = order }))
+            .Expect(HttpStatusCode.Created).Id;
+
+        // Without a loan the voucher is an ordinary pending root; the order is paid by it.
+        var first = await Pay();
+        Assert.Equal(("paid", first), await Status());
+        Assert.Equal("invalid_state", (await core.Client.Post("/v1/vouchers",
+            new { beneficiaryId = supplier.Id, amount = 1m, maturityDate = maturity, orderId = order })).Expect(HttpStatusCode.Conflict).Code);
+
+        // The supplier rejects it: the root is cancelled and the order is unpaid again.
+        (await supplier.Client.Post($"/v1/vouchers/{first}/reject")).Expect(HttpStatusCode.OK);
+        Assert.Equal(("confirmed", (string?)null), await Status());
+
+        // Paid again; this time nobody answers for 7 days: the root expires and the order is unpaid again.
+        var second = await Pay();
+        Assert.Equal(("paid", second), await Status());
+        (await S.Operator.Post("/v1/admin/clock/advance", new { days = 7 })).Expect(HttpStatusCode.OK);
+        Assert.Equal("cancelled", (await core.Client.Get($"/v1/vouchers/{second}")).Json.GetProperty("status").GetString());
+        Assert.Equal(("confirmed", (string?)null), await Status());
+        Assert.Equal(0m, (await core.Client.Get($"/v1/participants/{core.Id}/issuance")).Json.GetProperty("outstanding").GetDecimal());
+
+        async Task<(string?, string?)> Status()
+        {
+            var o = (await core.Client.Get($"/v1/orders/{order}")).Expect(HttpStatusCode.OK).Json;
+            return (o.GetProperty("status").GetString(), o.GetProperty("voucherId").GetString());
+        }
+    }
 }

@@ -90,4 +90,8 @@ public interface IOrderGrain : IGrainWithStringKey
 
     [Alias("ReleaseClaim")]
     Task ReleaseClaim(string rootId);
+
+    /// <summary>The voucher <paramref name="rootId"/> that paid the order was rejected or expired: the order is confirmed again.</summary>
+    [Alias("Reopen")]
+    Task Reopen(string rootId);
 }
