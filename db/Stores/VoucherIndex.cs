@@ -26,7 +26,10 @@ public sealed record FragmentQuery(string? HolderId, string? ObligorId, string? 
 /// </summary>
 public interface IVoucherIndex
 {
-    /// <summary>Writes changed fragments and records that the read model reflects <paramref name="treeVersion"/> of the tree.</summary>
+    /// <summary>
+    /// Writes changed fragments and records that the read model reflects <paramref name="treeVersion"/> of the tree, and how
+    /// many exposure events and notices the tree still had open (<paramref name="unacknowledgedEvents"/>).
+    /// </summary>
     Task UpsertAsync(string rootId, IReadOnlyCollection<IndexedFragment> fragments, long treeVersion, int unacknowledgedEvents);
 
     /// <summary>Trees that reported unacknowledged exposure events more than <paramref name="olderThan"/> ago.</summary>

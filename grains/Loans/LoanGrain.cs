@@ -358,7 +358,7 @@ public sealed partial class LoanGrain(
     private Task Project() =>
         index.UpsertAsync(new IndexedLoan(LoanId, S.BorrowerId, S.FunderId, S.OrderId,
             S.Phase == LoanPhase.Disbursed ? S.Status.Wire() : S.Phase.ToString().ToLowerInvariant(), S.DueDate,
-            new Money(S.OutstandingFen).Yuan, S.Version, S.ExposureOutbox.Count));
+            new Money(S.OutstandingFen).Yuan, S.Version, S.ExposureOutbox.Count + S.Outbox.Count));
 
     private async Task PublishExposures()
     {

@@ -387,7 +387,7 @@ public sealed partial class VoucherTreeGrain(
                 f.IssueDate, S.MaturityDate, f.Tier, f.Status.Wire(), S.OrderId))
             .Where(f => !_projected.TryGetValue(f.Id, out var last) || last != f)
             .ToList();
-        await index.UpsertAsync(RootId, changed, S.Version, S.ExposureOutbox.Count);
+        await index.UpsertAsync(RootId, changed, S.Version, S.ExposureOutbox.Count + S.Outbox.Count);
         foreach (var f in changed) _projected[f.Id] = f;
     }
 
