@@ -92,8 +92,9 @@ public sealed partial class LoanGrain(
         var rate = await Facility.Reserve(LoanId, LoanId, new Money(S.PrincipalFen), today);
         if (!rate.IsOk)
         {
+            var refused = await Abort(rate.Fault!);
             await Order.ReleaseLoan(LoanId);
-            return await Abort(rate.Fault!);
+            return refused;
         }
 
         S.Phase = LoanPhase.Disbursed;
@@ -116,6 +117,8 @@ public sealed partial class LoanGrain(
 
     public async Task<Outcome<Loan>> Get(Caller caller)
     {
+        // An activation that thinks the loan does not exist reads storage again: it may be a stale one.
+        if (S.Phase != LoanPhase.Disbursed) await state.ReadStateAsync();
         if (!CanSee(caller)) return Fault.NotFound("Loan");
         var today = await clock.TodayAsync();
         await CatchUp(today);
@@ -124,6 +127,7 @@ public sealed partial class LoanGrain(
 
     public async Task<Outcome<Loan>> Repay(Caller caller, string operationId, Money amount)
     {
+        if (S.Phase != LoanPhase.Disbursed) await state.ReadStateAsync();
         if (S.Phase != LoanPhase.Disbursed || caller.Id != S.BorrowerId) return Fault.NotFound("Loan");
         var today = await clock.TodayAsync();
         if (S.Repayments.Any(r => r.OperationId == operationId))
@@ -214,21 +218,22 @@ public sealed partial class LoanGrain(
                 await TryDeliverOutbox();
                 return;
             case LoanPhase.Originating:
-                // Nobody finished this financing in time: give the room back and close the id for good.
+                // Nobody finished this financing in time: close the id for good (stored first, so a stale activation
+                // releases nothing), then give the room back.
+                await Abort(Fault.Conflict("The financing did not complete and was abandoned; ask again with a new Idempotency-Key."));
                 await Order.ReleaseLoan(LoanId);
                 await Facility.Release(LoanId);
-                await Abort(Fault.Conflict("The financing did not complete and was abandoned; ask again with a new Idempotency-Key."));
                 return;
             case LoanPhase.Aborted when S.OrderId is not null:
                 await Order.ReleaseLoan(LoanId);
                 await Facility.Release(LoanId);
                 return;
             default:
-                // No intent was ever stored here, so nothing took effect: release what the asker holds, and close the id.
-                if (orderId is not null) await GrainFactory.GetGrain<IOrderGrain>(orderId).ReleaseLoan(LoanId);
-                if (facilityId is not null) await GrainFactory.GetGrain<IFacilityGrain>(facilityId).Release(LoanId);
+                // No intent was ever stored here, so nothing took effect: close the id, then release what the asker holds.
                 if (S.Phase == LoanPhase.None)
                     await Abort(Fault.Conflict("The financing did not complete and was abandoned; ask again with a new Idempotency-Key."));
+                if (orderId is not null) await GrainFactory.GetGrain<IOrderGrain>(orderId).ReleaseLoan(LoanId);
+                if (facilityId is not null) await GrainFactory.GetGrain<IFacilityGrain>(facilityId).Release(LoanId);
                 return;
         }
     }

@@ -68,13 +68,15 @@ public sealed partial class VoucherTreeGrain
         S.Outbox.Add(new Notice { Kind = NoticeKind.OrderCommit, Target = S.OrderId, Item = RootId });
     }
 
-    /// <summary>The issuance will never happen: give back whatever it may have reserved, and close the id with <paramref name="fault"/>.</summary>
+    /// <summary>The issuance will never happen: close the id with <paramref name="fault"/>, then give back whatever it may have reserved.</summary>
     private async Task<Fault> AbortIssuance(Fault fault)
     {
-        await ReleaseIssuance();
+        // Stored first: a stale activation (one that overlapped a newer one) fails this fenced write and so
+        // releases nothing that the newer one may have committed to.
         S.Phase = TreePhase.Aborted;
         S.AbortedBecause = fault;
         await Write();
+        await ReleaseIssuance();
         return fault;
     }
 

@@ -46,9 +46,9 @@ public sealed partial class VoucherTreeGrain
         var applied = Ledger.ApplyDiscount(caller, plan, funderId, reserved.Value, today);
         if (!applied.IsOk)
         {
-            await facility.Release(plan.FinancedId);
             S.PendingDiscounts.RemoveAll(p => p.OperationId == operationId);
             await Write();
+            await facility.Release(plan.FinancedId);
             return applied;
         }
         var r = applied.Value!;
@@ -73,11 +73,11 @@ public sealed partial class VoucherTreeGrain
     private async Task ReleasePendingDiscounts()
     {
         if (S.PendingDiscounts.Count == 0) return;
-        foreach (var p in S.PendingDiscounts.ToList())
-        {
-            await GrainFactory.GetGrain<IFacilityGrain>(p.FacilityId).Release(p.FragmentId);
-            S.PendingDiscounts.Remove(p);
-        }
+        // Dropped and stored first, so a stale activation releases nothing; a release that fails here is left to the
+        // facility's sweep, which asks this tree again.
+        var pending = S.PendingDiscounts.ToList();
+        S.PendingDiscounts.Clear();
         await Write();
+        foreach (var p in pending) await GrainFactory.GetGrain<IFacilityGrain>(p.FacilityId).Release(p.FragmentId);
     }
 }

@@ -133,7 +133,7 @@ public sealed partial class VoucherTreeGrain(
 
     public async Task<Outcome<Voucher>> Get(Caller caller, string fragmentId)
     {
-        if (S.Phase != TreePhase.Issued) return Fault.NotFound("Voucher");
+        if (!await IsIssued()) return Fault.NotFound("Voucher");
         await CatchUp(await clock.TodayAsync());
         var visible = Ledger.Visible(caller, fragmentId);
         return visible.IsOk ? Outcome<Voucher>.Ok(Ledger.View(visible.Value!)) : visible.Fault!;
@@ -141,7 +141,7 @@ public sealed partial class VoucherTreeGrain(
 
     public async Task<Outcome<VoucherTree>> GetTree(Caller caller)
     {
-        if (S.Phase != TreePhase.Issued || !Ledger.CanSeeTree(caller)) return Fault.NotFound("Voucher");
+        if (!await IsIssued() || !Ledger.CanSeeTree(caller)) return Fault.NotFound("Voucher");
         await CatchUp(await clock.TodayAsync());
         var ledger = Ledger;
         var fragments = S.Fragments.Select(ledger.View).ToList();
@@ -166,7 +166,7 @@ public sealed partial class VoucherTreeGrain(
     public async Task<Outcome<Voucher>> Accept(Caller caller, string operationId, string fragmentId)
     {
         if (Replay(operationId) is { } done) return Outcome<Voucher>.Ok(await Replayed(done, 0));
-        if (S.Phase != TreePhase.Issued) return Fault.NotFound("Voucher");
+        if (!await IsIssued()) return Fault.NotFound("Voucher");
         await CatchUp(await clock.TodayAsync());
         var result = Ledger.Accept(caller, fragmentId);
         if (!result.IsOk) return result;
@@ -177,7 +177,7 @@ public sealed partial class VoucherTreeGrain(
     public async Task<Outcome<Voucher>> Reject(Caller caller, string operationId, string fragmentId)
     {
         if (Replay(operationId) is { } done) return Outcome<Voucher>.Ok(await Replayed(done, 0));
-        if (S.Phase != TreePhase.Issued) return Fault.NotFound("Voucher");
+        if (!await IsIssued()) return Fault.NotFound("Voucher");
         var today = await clock.TodayAsync();
         await CatchUp(today);
         var result = Ledger.Reject(caller, fragmentId, today);
@@ -192,7 +192,7 @@ public sealed partial class VoucherTreeGrain(
     {
         if (Replay(operationId) is { } done)
             return Outcome<SplitResult>.Ok(new SplitResult(await Replayed(done, 0), done.FragmentIds.Skip(1).Select(View).ToList()));
-        if (S.Phase != TreePhase.Issued) return Fault.NotFound("Voucher");
+        if (!await IsIssued()) return Fault.NotFound("Voucher");
         var today = await clock.TodayAsync();
         await CatchUp(today);
         var result = Ledger.Split(caller, fragmentId, amounts, today);
@@ -206,7 +206,7 @@ public sealed partial class VoucherTreeGrain(
         if (Replay(operationId) is { } done)
             return Outcome<TransferResult>.Ok(new TransferResult(await Replayed(done, 0), View(done.FragmentIds[1]),
                 done.FragmentIds.Count > 2 ? View(done.FragmentIds[2]) : null));
-        if (S.Phase != TreePhase.Issued) return Fault.NotFound("Voucher");
+        if (!await IsIssued()) return Fault.NotFound("Voucher");
         var today = await clock.TodayAsync();
         await CatchUp(today);
         var recipient = await GrainFactory.GetGrain<IParticipantGrain>(toId).Get();
@@ -222,7 +222,7 @@ public sealed partial class VoucherTreeGrain(
         if (Replay(operationId) is { } done)
             return Outcome<RepayResult>.Ok(new RepayResult(await Replayed(done, 0), done.FragmentIds.Skip(1).Select(View).ToList(),
                 done.Payments.Select(p => new Payment(p.FromId, p.ToId, new Money(p.AmountFen), p.Reason)).ToList()));
-        if (S.Phase != TreePhase.Issued) return Fault.NotFound("Voucher");
+        if (!await IsIssued()) return Fault.NotFound("Voucher");
         var today = await clock.TodayAsync();
         await CatchUp(today);
         var financed = S.Fragments.Where(f => f.FunderHeld && f.Status.IsLive()).Select(f => (f.Id, f.HolderId)).ToList();
@@ -245,9 +245,6 @@ public sealed partial class VoucherTreeGrain(
     {
         var obligor = GrainFactory.GetGrain<IObligorGrain>(obligorId);
         if (S.Phase != TreePhase.None && S.ObligorId != obligorId) return;
-        if (S.Phase is TreePhase.None or TreePhase.Aborted && loanId is not null)
-            await GrainFactory.GetGrain<ILoanGrain>(loanId).ReleaseSettlement(RootId); // never issued, so it repays nothing
-        if (S.Phase == TreePhase.None) S.OrderId ??= orderId;
         switch (S.Phase)
         {
             case TreePhase.Issued:
@@ -255,19 +252,37 @@ public sealed partial class VoucherTreeGrain(
                 await TryDeliverOutbox();
                 return;
             case TreePhase.None or TreePhase.Issuing:
-                // Nobody finished this issuance in time: give everything back and close the id for good.
-                S.ObligorId = obligorId;
+                // Nobody finished this issuance in time: close the id for good, then give everything back.
+                if (S.Phase == TreePhase.None)
+                {
+                    S.ObligorId = obligorId;
+                    S.OrderId = orderId;
+                }
                 await AbortIssuance(Fault.Conflict("The issuance did not complete and was abandoned; issue again with a new Idempotency-Key."));
-                return;
+                break;
             case TreePhase.Aborted:
                 await ReleaseIssuance();
-                return;
+                break;
         }
+        // Never issued, so it repays nothing: a loan that pinned its payoff for this root (perhaps before this tree
+        // stored the loan in its intent) may take cash again.
+        if (loanId is not null) await GrainFactory.GetGrain<ILoanGrain>(loanId).ReleaseSettlement(RootId);
     }
 
     public async Task ResolveDiscount(string facilityId, string fragmentId)
     {
         var facility = GrainFactory.GetGrain<IFacilityGrain>(facilityId);
+        switch (S.Phase)
+        {
+            case TreePhase.None or TreePhase.Issuing:
+                // A closed-loop part of an issuance that never completed (or of none at all): abort it, then release.
+                await AbortIssuance(Fault.Conflict("The issuance did not complete and was abandoned; issue again with a new Idempotency-Key."));
+                await facility.Release(fragmentId);
+                return;
+            case TreePhase.Aborted:
+                await facility.Release(fragmentId);
+                return;
+        }
         var f = Ledger.Find(fragmentId);
         var held = f is not null && f.FunderHeld && Ids.Facility(f.HolderId, S.ObligorId) == facilityId;
         if (held && f!.Status.IsLive())
@@ -280,9 +295,11 @@ public sealed partial class VoucherTreeGrain(
             await facility.Close(fragmentId);
             return;
         }
-        // The discount never took effect: drop its intent, if any, and give the room back.
+        // The discount never took effect: drop its intent, if any, and store that (a stale activation, which might
+        // not know of a discount a newer one applied, fails here), then give the room back.
+        S.PendingDiscounts.RemoveAll(p => p.FragmentId == fragmentId);
+        await Write();
         await facility.Release(fragmentId);
-        if (S.PendingDiscounts.RemoveAll(p => p.FragmentId == fragmentId) > 0) await Write();
     }
 
     /// <summary>
@@ -293,6 +310,18 @@ public sealed partial class VoucherTreeGrain(
     {
         S.Outbox.Add(new Notice { Kind = NoticeKind.ObligorClose, Target = S.ObligorId, Item = RootId });
         if (S.OrderId is not null) S.Outbox.Add(new Notice { Kind = NoticeKind.OrderReopen, Target = S.OrderId, Item = RootId });
+    }
+
+    /// <summary>
+    /// Whether the tree is issued. An activation that thinks not reads storage again first: it may be a stale one,
+    /// activated in a short overlap of two activations, and must not call an issued voucher "not found".
+    /// </summary>
+    private async Task<bool> IsIssued()
+    {
+        if (S.Phase == TreePhase.Issued) return true;
+        await state.ReadStateAsync();
+        _projected.Clear();
+        return S.Phase == TreePhase.Issued;
     }
 
     private OperationRecord? Replay(string operationId) => S.Operations.GetValueOrDefault(operationId);

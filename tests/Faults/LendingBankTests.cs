@@ -130,7 +130,14 @@ public sealed class LendingBankTests(ITestOutputHelper output) : IAsyncLifetime
         {
             var answer = await op.Get(path);
             if (answer.Status == HttpStatusCode.OK) return answer.Json;
-            output.WriteLine($"GET {path}: {answer.Status} {answer.Text}\n--- silo 0:\n{_silos[0].RecentOutput}\n--- silo 1:\n{_silos[1].RecentOutput}");
+            await using (var diagnose = _db.Open())
+            {
+                var id = path.Split('/')[3];
+                var rows = await diagnose.QueryAsync<string>(
+                    "SELECT graintypestring || ' v' || version || ' ' || coalesce(convert_from(payloadbinary, 'UTF8'), '') FROM orleansstorage WHERE grainidextensionstring = @id",
+                    new { id });
+                output.WriteLine($"GET {path}: {answer.Status} {answer.Text}\nstored: {string.Join("\n", rows)}");
+            }
             transient++;
             await Eventually.True(async () => (answer = await op.Get(path)).Status == HttpStatusCode.OK, TimeSpan.FromSeconds(60), $"GET {path} answers 200");
             return answer.Json;
