@@ -66,7 +66,7 @@ public sealed record Options(Uri BaseUrl, string OperatorKey, int Clients, int C
         return n;
     }
 
-    /// <summary>Money never passes through a double: the amount is parsed as a decimal.</summary>
+    /// <summary>Money is parsed as a decimal, exact to the fen, never as binary floating point.</summary>
     private static decimal Amount(string value) =>
         decimal.TryParse(value, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var d) && d > 0 && d <= 1_000_000_000_000m
             ? d

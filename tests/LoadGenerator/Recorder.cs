@@ -2,8 +2,14 @@ using System.Diagnostics;
 
 namespace SupplyChain.LoadGenerator;
 
-/// <summary>One answered call: its latency, its status, and when it ended (seconds since the recorder's origin).</summary>
-public readonly record struct Sample(double Milliseconds, int Status, double EndedAt);
+/// <summary>
+/// One answered call: its latency and when it ended (since the recorder's origin), both in whole Stopwatch ticks,
+/// and its status. Integers throughout: the report converts to milliseconds with decimal arithmetic.
+/// </summary>
+public readonly record struct Sample(long LatencyTicks, int Status, long EndedTicks)
+{
+    public decimal Milliseconds => LatencyTicks * 1000m / Stopwatch.Frequency;
+}
 
 /// <summary>The samples of one client: no locks on the hot path; the report merges every client's recorder.</summary>
 public sealed class Recorder(long origin)
@@ -21,8 +27,7 @@ public sealed class Recorder(long origin)
     {
         Operations++;
         if (!Samples.TryGetValue(operation, out var list)) Samples[operation] = list = new List<Sample>(4096);
-        list.Add(new Sample(Stopwatch.GetElapsedTime(started, ended).TotalMilliseconds, reply.Status,
-            Stopwatch.GetElapsedTime(origin, ended).TotalSeconds));
+        list.Add(new Sample(ended - started, reply.Status, ended - origin));
         if (reply.IsSuccess) return;
         if (!ErrorBodies.TryGetValue((operation, reply.Status), out var bodies)) ErrorBodies[(operation, reply.Status)] = bodies = [];
         if (bodies.Count < KeptBodiesPerKey) bodies.Add(reply.Body.Length > 600 ? reply.Body[..600] + "…" : reply.Body);

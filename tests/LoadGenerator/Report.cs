@@ -7,7 +7,7 @@ public static class Report
 {
     public static int Print(IReadOnlyList<Recorder> recorders, TimeSpan elapsed, int clients, int completedWorkflows, string[] operations)
     {
-        var seconds = elapsed.TotalSeconds;
+        var seconds = elapsed.Ticks / (decimal)TimeSpan.TicksPerSecond;
         var all = new List<Sample>();
         Console.WriteLine($"{"operation",-16}{"count",9}{"errors",8}{"5xx",6}{"ops/s",10}{"p50 ms",9}{"p99 ms",9}{"max ms",9}");
         foreach (var operation in operations)
@@ -35,41 +35,48 @@ public static class Report
         return all.Count(s => !IsSuccess(s));
     }
 
-    private static void Line(string name, List<Sample> samples, double seconds)
+    private static void Line(string name, List<Sample> samples, decimal seconds)
     {
-        var sorted = samples.Select(s => s.Milliseconds).ToArray();
-        Array.Sort(sorted);
+        var sorted = Sorted(samples);
         var errors = samples.Count(s => !IsSuccess(s));
         var serverErrors = samples.Count(s => s.Status >= 500);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{name,-16}{samples.Count,9}{errors,8}{serverErrors,6}{samples.Count / seconds,10:F1}{Percentile(sorted, 50),9:F1}{Percentile(sorted, 99),9:F1}{(sorted.Length == 0 ? double.NaN : sorted[^1]),9:F1}"));
+            $"{name,-16}{samples.Count,9}{errors,8}{serverErrors,6}{samples.Count / seconds,10:F1}{Ms(Percentile(sorted, 50)),9}{Ms(Percentile(sorted, 99)),9}{Ms(sorted.Length == 0 ? null : sorted[^1]),9}"));
     }
 
     /// <summary>Throughput and median by time slice: shows whether the system slows down as the run goes on.</summary>
-    private static void Slices(List<Sample> all, double seconds)
+    private static void Slices(List<Sample> all, decimal seconds)
     {
         const int count = 10;
         var width = seconds / count;
-        var slices = all.GroupBy(s => Math.Min(count - 1, (int)(s.EndedAt / width))).ToDictionary(g => g.Key, g => g.ToList());
+        var widthTicks = Math.Max(1, (long)(width * System.Diagnostics.Stopwatch.Frequency));
+        var slices = all.GroupBy(s => (int)Math.Min(count - 1, s.EndedTicks / widthTicks)).ToDictionary(g => g.Key, g => g.ToList());
         var rate = new List<string>();
         var median = new List<string>();
         for (var i = 0; i < count; i++)
         {
             var slice = slices.GetValueOrDefault(i) ?? [];
-            var sorted = slice.Select(s => s.Milliseconds).ToArray();
-            Array.Sort(sorted);
             rate.Add((slice.Count / width).ToString("F0", CultureInfo.InvariantCulture));
-            median.Add(Percentile(sorted, 50).ToString("F1", CultureInfo.InvariantCulture));
+            median.Add(Ms(Percentile(Sorted(slice), 50)));
         }
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"by {width:F1} s slice, ops/s: {string.Join(' ', rate)}"));
         Console.WriteLine($"by slice, p50 ms:  {string.Join(' ', median)}");
     }
 
-    /// <summary>Nearest-rank percentile of sorted samples: the smallest sample with at least p% of all samples at or below it.</summary>
-    public static double Percentile(double[] sorted, double p)
+    private static decimal[] Sorted(IEnumerable<Sample> samples)
     {
-        if (sorted.Length == 0) return double.NaN;
-        var rank = (int)Math.Ceiling(p / 100 * sorted.Length);
+        var sorted = samples.Select(s => s.Milliseconds).ToArray();
+        Array.Sort(sorted);
+        return sorted;
+    }
+
+    private static string Ms(decimal? ms) => ms is { } v ? v.ToString("F1", CultureInfo.InvariantCulture) : "-";
+
+    /// <summary>Nearest-rank percentile of sorted samples: the smallest sample with at least p% of all samples at or below it.</summary>
+    public static decimal? Percentile(decimal[] sorted, int p)
+    {
+        if (sorted.Length == 0) return null;
+        var rank = (int)Math.Ceiling(p * sorted.Length / 100m);
         return sorted[Math.Clamp(rank, 1, sorted.Length) - 1];
     }
 
