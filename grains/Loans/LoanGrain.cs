@@ -83,7 +83,6 @@ public sealed partial class LoanGrain(
             S.FunderId = command.FunderId;
             S.OrderId = command.OrderId;
             S.PrincipalFen = command.Amount.Fen;
-            S.StartedAt = time.UtcNow;
             await Write();
         }
 
@@ -101,7 +100,7 @@ public sealed partial class LoanGrain(
         S.AnnualRate = rate.Value;
         S.DisbursedOn = today;
         S.AccruedTo = today;
-        S.DueDate = terms.Value!.PaymentDate.AddDays(rules.Value.LoanDueAfterPaymentDays);
+        S.DueDate = terms.Value.AddDays(rules.Value.LoanDueAfterPaymentDays);
         S.OutstandingFen = S.PrincipalFen;
         S.Status = LoanStatus.Active;
         S.Outbox.Add(new LoanNotice { Kind = LoanNoticeKind.OrderCommit });
@@ -171,22 +170,22 @@ public sealed partial class LoanGrain(
         await PublishExposures();
     }
 
-    public async Task<Outcome<LoanPayoff>> ReserveSettlement(string rootId, string obligorId, DateOnly today)
+    public async Task<Outcome<Money>> ReserveSettlement(string rootId, string obligorId, DateOnly today)
     {
-        if (S.Phase != LoanPhase.Disbursed) return Outcome<LoanPayoff>.Ok(new LoanPayoff(LoanId, S.FunderId, Money.Zero));
+        if (S.Phase != LoanPhase.Disbursed) return Outcome<Money>.Ok(Money.Zero);
         if (S.PendingSettlement is { } pinned)
             return pinned.RootId == rootId
-                ? Outcome<LoanPayoff>.Ok(new LoanPayoff(LoanId, S.FunderId, new Money(pinned.PayoffFen)))
+                ? Outcome<Money>.Ok(new Money(pinned.PayoffFen))
                 : Fault.Conflict("Another voucher is repaying this loan.");
         if (S.Repayments.Any(r => r.VoucherId == rootId))
-            return Outcome<LoanPayoff>.Ok(new LoanPayoff(LoanId, S.FunderId, new Money(S.Repayments.Where(r => r.VoucherId == rootId).Sum(r => r.AmountFen))));
+            return Outcome<Money>.Ok(new Money(S.Repayments.Where(r => r.VoucherId == rootId).Sum(r => r.AmountFen)));
         await CatchUp(today);
         var payoff = S.Status == LoanStatus.Repaid ? 0 : Ledger.PayoffOn(today);
-        if (payoff == 0) return Outcome<LoanPayoff>.Ok(new LoanPayoff(LoanId, S.FunderId, Money.Zero));
+        if (payoff == 0) return Outcome<Money>.Ok(Money.Zero);
         S.PendingSettlement = new PendingSettlement { RootId = rootId, ObligorId = obligorId, On = today, PayoffFen = payoff, ReservedAt = time.UtcNow };
         await Write();
         EnsureTimer();
-        return Outcome<LoanPayoff>.Ok(new LoanPayoff(LoanId, S.FunderId, new Money(payoff)));
+        return Outcome<Money>.Ok(new Money(payoff));
     }
 
     public async Task Settle(string rootId, Money amount)
@@ -243,8 +242,7 @@ public sealed partial class LoanGrain(
 
     public Task AcknowledgeExposures(IReadOnlyList<string> eventIds)
     {
-        var acknowledged = eventIds.ToHashSet(StringComparer.Ordinal);
-        if (S.ExposureOutbox.RemoveAll(e => acknowledged.Contains(e.Id)) > 0) _outboxDirty = true;
+        if (ExposureOutbox.Acknowledge(S.ExposureOutbox, eventIds)) _outboxDirty = true;
         return Task.CompletedTask;
     }
 
@@ -368,16 +366,7 @@ public sealed partial class LoanGrain(
     private async Task PublishExposures()
     {
         if (S.ExposureOutbox.Count == 0) return;
-        try
-        {
-            var stream = this.GetStreamProvider(Exposures.Provider).GetStream<ExposureBatch>(StreamId.Create(Exposures.Namespace, S.BorrowerId));
-            await stream.OnNextAsync(new ExposureBatch(S.ExposureOutbox.ToList()));
-            _lastSentTicks = Environment.TickCount64;
-        }
-        catch (Exception e)
-        {
-            logger.LogWarning(e, "Loan {LoanId} could not send {Count} exposure events; will retry", LoanId, S.ExposureOutbox.Count);
-        }
+        if (await ExposureOutbox.TrySendAsync(this, S.BorrowerId, S.ExposureOutbox, logger)) _lastSentTicks = Environment.TickCount64;
         EnsureTimer();
     }
 

@@ -20,7 +20,6 @@ public sealed class LoanState
     public LoanPhase Phase { get; set; }
     public string OriginationOperationId { get; set; } = "";
     public Fault? AbortedBecause { get; set; }
-    public DateTimeOffset StartedAt { get; set; }
 
     public string BorrowerId { get; set; } = "";
     public string FunderId { get; set; } = "";

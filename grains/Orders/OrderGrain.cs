@@ -100,11 +100,11 @@ public sealed class OrderGrain(
         return Outcome<Order>.Ok(View());
     }
 
-    public async Task<Outcome<OrderTerms>> ReserveLoan(string loanId, string borrowerId, string funderId, Money amount, DateOnly today)
+    public async Task<Outcome<DateOnly>> ReserveLoan(string loanId, string borrowerId, string funderId, Money amount, DateOnly today)
     {
         if (S.Loans.TryGetValue(loanId, out var existing))
             return existing.PrincipalFen == amount.Fen && existing.FunderId == funderId
-                ? Outcome<OrderTerms>.Ok(Terms())
+                ? Outcome<DateOnly>.Ok(S.PaymentDate)
                 : Fault.Conflict("This loan is already reserved on the order with other terms.");
         if (!state.RecordExists || borrowerId != S.SupplierId) return Fault.NotFound("Order");
         if (S.Status == OrderStatus.Cancelled) return Fault.InvalidState("The order is cancelled; it cannot be financed.");
@@ -124,7 +124,7 @@ public sealed class OrderGrain(
         };
         await state.WriteOrDeactivateAsync(this);
         EnsureSweep();
-        return Outcome<OrderTerms>.Ok(Terms());
+        return Outcome<DateOnly>.Ok(S.PaymentDate);
     }
 
     public async Task CommitLoan(string loanId)
@@ -207,8 +207,6 @@ public sealed class OrderGrain(
             _ => caller.Id == S.BuyerId || caller.Id == S.SupplierId || lenders.Contains(caller.Id),
         };
     }
-
-    private OrderTerms Terms() => new(S.BuyerId, S.SupplierId, S.PaymentDate);
 
     private Order View() => new(OrderId, S.BuyerId, S.SupplierId, new Money(S.AmountFen), S.PaymentDate, S.Reference, S.Status,
         S.Claim is { Committed: true } ? S.Claim.RootId : null);

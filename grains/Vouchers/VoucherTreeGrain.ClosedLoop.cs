@@ -8,8 +8,9 @@ namespace SupplyChain.Grains.Vouchers;
 /// <summary>
 /// Issuance against a financed order (the closed loop). Besides the obligor's limit, the tree claims the order,
 /// asks each loan drawing on it to pin what it owes today, and reserves room for the funder's part on the funder's
-/// facility on the obligor. All of it is keyed by the root id (fragment id for facilities), stored before it is
-/// asked for, committed by notices stored with the issued tree, and released if the issuance is abandoned.
+/// facility on the obligor. All of it is keyed by the root id (fragment id for facilities), committed by notices
+/// stored with the issued tree, and released if the issuance is abandoned: by the tree, from what it knows, and by
+/// each holder's sweep, which asks the tree naming what it holds (so nothing needs storing between the steps).
 /// </summary>
 public sealed partial class VoucherTreeGrain
 {
@@ -23,9 +24,9 @@ public sealed partial class VoucherTreeGrain
             {
                 var payoff = await GrainFactory.GetGrain<ILoanGrain>(part.LoanId).ReserveSettlement(RootId, S.ObligorId, today);
                 if (!payoff.IsOk) return payoff.Fault;
-                part.PayoffFen = payoff.Value!.Amount.Fen;
+                part.PayoffFen = payoff.Value.Fen;
             }
-            // Allocation and fragment ids are fixed and stored before any facility is asked for room.
+            // The allocation and the fragment ids follow from the pinned payoffs, which a retry gets again unchanged.
             var remaining = S.FaceFen;
             var sequence = 1;
             foreach (var part in parts)
@@ -34,7 +35,6 @@ public sealed partial class VoucherTreeGrain
                 remaining -= part.AmountFen;
                 part.FragmentId = part.AmountFen > 0 ? Ids.Fragment(RootId, sequence++) : null;
             }
-            await Write();
         }
         foreach (var part in parts.Where(p => p.FragmentId is not null))
         {

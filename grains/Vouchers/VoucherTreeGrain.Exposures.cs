@@ -20,8 +20,7 @@ public sealed partial class VoucherTreeGrain
 
     public Task AcknowledgeExposures(IReadOnlyList<string> eventIds)
     {
-        var acknowledged = eventIds.ToHashSet(StringComparer.Ordinal);
-        if (S.ExposureOutbox.RemoveAll(e => acknowledged.Contains(e.Id)) > 0) _outboxDirty = true;
+        if (ExposureOutbox.Acknowledge(S.ExposureOutbox, eventIds)) _outboxDirty = true;
         return Task.CompletedTask;
     }
 
@@ -48,18 +47,7 @@ public sealed partial class VoucherTreeGrain
     private async Task PublishExposures()
     {
         if (S.ExposureOutbox.Count == 0) return;
-        try
-        {
-            var stream = this.GetStreamProvider(Exposures.Provider)
-                .GetStream<ExposureBatch>(StreamId.Create(Exposures.Namespace, S.ObligorId));
-            await stream.OnNextAsync(new ExposureBatch(S.ExposureOutbox.ToList()));
-            _lastSentTicks = Environment.TickCount64;
-        }
-        catch (Exception e)
-        {
-            // Not fatal: the events are stored and the re-send timer tries again.
-            logger.LogWarning(e, "Tree {RootId} could not send {Count} exposure events; will retry", RootId, S.ExposureOutbox.Count);
-        }
+        if (await ExposureOutbox.TrySendAsync(this, S.ObligorId, S.ExposureOutbox, logger)) _lastSentTicks = Environment.TickCount64;
         EnsureRetryTimer();
     }
 

@@ -94,11 +94,9 @@ public sealed partial class VoucherTreeGrain(
         {
             var claimed = await GrainFactory.GetGrain<IOrderGrain>(S.OrderId).Claim(RootId, S.ObligorId, command.BeneficiaryId);
             if (!claimed.IsOk) return await AbortIssuance(claimed.Fault!);
-            if (S.ClosedLoop is null)
-            {
-                S.ClosedLoop = claimed.Value!.Select(l => new ClosedLoopPart { LoanId = l.LoanId, FunderId = l.FunderId }).ToList();
-                await Write();
-            }
+            // Not stored on its own: the order keeps the claim's loans (a retry gets the same list), and a loan or
+            // facility left holding a reservation for this root asks the tree to resolve it, naming what it holds.
+            S.ClosedLoop ??= claimed.Value!.Select(l => new ClosedLoopPart { LoanId = l.LoanId, FunderId = l.FunderId }).ToList();
         }
 
         var obligor = GrainFactory.GetGrain<IObligorGrain>(S.ObligorId);

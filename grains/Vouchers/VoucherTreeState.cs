@@ -50,10 +50,7 @@ public sealed class VoucherTreeState
     /// <summary>Exposure events stored with the change that caused them, re-sent until the risk grain acknowledges them.</summary>
     public List<SupplyChain.Grains.Risk.ExposureEvent> ExposureOutbox { get; set; } = new();
 
-    /// <summary>
-    /// Issued against a financed order: the loans this voucher repays, stored before each is asked to pin what it
-    /// owes, so that an abandoned issuance knows what to release.
-    /// </summary>
+    /// <summary>Issued against a financed order: the loans this voucher repays, what each owed, and the funders' parts.</summary>
     public List<ClosedLoopPart>? ClosedLoop { get; set; }
 }
 

@@ -47,13 +47,6 @@ public sealed record FinanceOrder(
     [property: Id(1)] string FunderId,
     [property: Id(2)] Money Amount);
 
-/// <summary>What a loan owes on a day, pinned for a voucher that will repay it.</summary>
-[GenerateSerializer, Immutable, Alias("LoanPayoff")]
-public sealed record LoanPayoff(
-    [property: Id(0)] string LoanId,
-    [property: Id(1)] string FunderId,
-    [property: Id(2)] Money Amount);
-
 /// <summary>
 /// One loan, keyed by its id. It is the authority on what the borrower owes: it reserves room on the order and
 /// on the funder's lending facility while it originates, accrues interest, takes repayments, and ages into
@@ -81,10 +74,11 @@ public interface ILoanGrain : IGrainWithStringKey
 
     /// <summary>
     /// Voucher <paramref name="rootId"/> of <paramref name="obligorId"/> will repay this loan: pins what is owed as of
-    /// <paramref name="today"/> and holds off cash repayments until the voucher settles or releases it. Idempotent by root id.
+    /// <paramref name="today"/> (principal and interest; zero when nothing is owed) and holds off cash repayments until the
+    /// voucher settles or releases it. Idempotent by root id.
     /// </summary>
     [Alias("ReserveSettlement")]
-    Task<Outcome<LoanPayoff>> ReserveSettlement(string rootId, string obligorId, DateOnly today);
+    Task<Outcome<Money>> ReserveSettlement(string rootId, string obligorId, DateOnly today);
 
     /// <summary>The voucher exists: <paramref name="amount"/> of it went to the funder and repays the loan. Idempotent by root id.</summary>
     [Alias("Settle")]

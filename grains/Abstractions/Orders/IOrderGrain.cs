@@ -34,13 +34,6 @@ public sealed record PlaceOrder(
     [property: Id(2)] DateOnly PaymentDate,
     [property: Id(3)] string Reference);
 
-/// <summary>What a loan drawing on an order needs to know of it.</summary>
-[GenerateSerializer, Immutable, Alias("OrderTerms")]
-public sealed record OrderTerms(
-    [property: Id(0)] string BuyerId,
-    [property: Id(1)] string SupplierId,
-    [property: Id(2)] DateOnly PaymentDate);
-
 /// <summary>A loan drawing on an order when the buyer pays it with a voucher: the closed loop repays it first.</summary>
 [GenerateSerializer, Immutable, Alias("OrderLoan")]
 public sealed record OrderLoan([property: Id(0)] string LoanId, [property: Id(1)] string FunderId);
@@ -63,9 +56,12 @@ public interface IOrderGrain : IGrainWithStringKey
     [Alias("Cancel")]
     Task<Outcome<Order>> Cancel(Caller caller, string operationId);
 
-    /// <summary>Reserves room for a loan of <paramref name="amount"/> to <paramref name="borrowerId"/> from <paramref name="funderId"/>.</summary>
+    /// <summary>
+    /// Reserves room for a loan of <paramref name="amount"/> to <paramref name="borrowerId"/> from <paramref name="funderId"/>;
+    /// returns the order's payment date, from which the loan's due date follows.
+    /// </summary>
     [Alias("ReserveLoan")]
-    Task<Outcome<OrderTerms>> ReserveLoan(string loanId, string borrowerId, string funderId, Money amount, DateOnly today);
+    Task<Outcome<DateOnly>> ReserveLoan(string loanId, string borrowerId, string funderId, Money amount, DateOnly today);
 
     [Alias("CommitLoan")]
     Task CommitLoan(string loanId);
