@@ -35,7 +35,10 @@ if ! pg_answers; then
 fi
 pg_answers || { echo "PostgreSQL does not answer on 127.0.0.1:5432"; echo "0 passed, 1 failed"; exit 1; }
 
+rm -rf artifacts/silo-logs
 mkdir -p artifacts
+# Silo processes started by the fault tests write their whole output here (named in failure messages).
+export SUPPLYCHAIN_TEST_ARTIFACTS="$PWD/artifacts"
 log=artifacts/test.log
 dotnet build SupplyChain.sln -c Debug -nologo -v q 2>&1 | tail -n 3
 dotnet test tests/SupplyChain.Tests.csproj --no-build -c Debug --logger "console;verbosity=normal" "$@" 2>&1 | tee "$log" | grep -E -A4 "^\s+Failed |Error Message" | grep -vE "^\s+at |Stack Trace"

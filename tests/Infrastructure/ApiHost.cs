@@ -34,8 +34,8 @@ public sealed class ApiHost : IAsyncDisposable
 
     public async Task StartAsync()
     {
-        var siloPort = Ports.Free();
-        var gatewayPort = Ports.Free();
+        var siloPort = Ports.Reserve();
+        var gatewayPort = Ports.Reserve();
         var settings = new Dictionary<string, string?>
         {
             ["ConnectionStrings:SupplyChain"] = _connectionString,

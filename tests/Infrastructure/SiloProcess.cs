@@ -4,14 +4,18 @@ namespace SupplyChain.Tests.Infrastructure;
 
 /// <summary>
 /// The real silo executable (with its co-hosted API) as a child process on a test database, so that a test
-/// can kill it with SIGKILL and start it again on the same ports and database.
+/// can kill it with SIGKILL and start it again on the same ports and database. Its ports come from the reserved
+/// range (<see cref="Ports"/>), so nothing takes them while it is down. Its whole output, across restarts, is written
+/// as it arrives to <see cref="LogPath"/> (under artifacts/silo-logs), which failure messages name.
 /// </summary>
 public sealed class SiloProcess : IAsyncDisposable
 {
     private readonly string _connectionString;
-    private readonly int _httpPort = Ports.Free();
-    private readonly int _siloPort = Ports.Free();
-    private readonly int _gatewayPort = Ports.Free();
+    private readonly int _httpPort = Ports.Reserve();
+    private readonly int _siloPort = Ports.Reserve();
+    private readonly int _gatewayPort = Ports.Reserve();
+    private StreamWriter? _log;
+    private int _starts;
     private readonly Queue<string> _lastLines = new();
     private readonly List<string> _allLines = new();
     private Process? _process;
@@ -27,6 +31,14 @@ public sealed class SiloProcess : IAsyncDisposable
 
     public Uri BaseAddress => new($"http://127.0.0.1:{_httpPort}");
 
+    /// <summary>
+    /// The process's whole output across its restarts. The folder is $SUPPLYCHAIN_TEST_ARTIFACTS (./test.sh sets it to
+    /// the repository's artifacts/), else artifacts/ beside the test assembly.
+    /// </summary>
+    public string LogPath { get; } = Path.Combine(
+        System.Environment.GetEnvironmentVariable("SUPPLYCHAIN_TEST_ARTIFACTS") ?? Path.Combine(AppContext.BaseDirectory, "artifacts"),
+        "silo-logs", $"{DateTime.UtcNow:yyyyMMdd-HHmmss}-{Guid.NewGuid().ToString("N")[..6]}.log");
+
     public string RecentOutput
     {
         get { lock (_lastLines) return string.Join('\n', _lastLines); }
@@ -34,6 +46,16 @@ public sealed class SiloProcess : IAsyncDisposable
 
     public async Task StartAsync()
     {
+        lock (_lastLines)
+        {
+            if (_log is null)
+            {
+                Directory.CreateDirectory(Path.GetDirectoryName(LogPath)!);
+                _log = new StreamWriter(LogPath, append: true) { AutoFlush = true };
+            }
+            _log.WriteLine($"=== {_executable} start {++_starts} at {DateTime.UtcNow:O}: http {_httpPort}, silo {_siloPort}, gateway {_gatewayPort} ===");
+            _lastLines.Clear();
+        }
         var start = new ProcessStartInfo(Path.Combine(AppContext.BaseDirectory, _executable))
         {
             RedirectStandardOutput = true,
@@ -59,7 +81,8 @@ public sealed class SiloProcess : IAsyncDisposable
         using var http = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(5) };
         await Eventually.True(async () =>
         {
-            if (_process.HasExited) throw new InvalidOperationException("The silo exited at start:\n" + RecentOutput);
+            if (_process.HasExited) throw new InvalidOperationException(
+                $"{_executable} exited at start (code {_process.ExitCode}); whole log: {LogPath}\n" + RecentOutput);
             try
             {
                 return (await http.GetAsync("/health/ready")).IsSuccessStatusCode;
@@ -72,7 +95,7 @@ public sealed class SiloProcess : IAsyncDisposable
             {
                 return false;
             }
-        }, TimeSpan.FromSeconds(90), $"{_executable} answers /health/ready");
+        }, TimeSpan.FromSeconds(90), $"{_executable} answers /health/ready (log: {LogPath})");
     }
 
     public IDictionary<string, string> Environment { get; } = new Dictionary<string, string>();
@@ -99,6 +122,7 @@ public sealed class SiloProcess : IAsyncDisposable
     public async Task KillAsync()
     {
         if (_process is null) return;
+        lock (_lastLines) _log?.WriteLine($"=== SIGKILL at {DateTime.UtcNow:O} ===");
         _process.Kill(entireProcessTree: true);
         await _process.WaitForExitAsync();
         _process.Dispose();
@@ -108,7 +132,15 @@ public sealed class SiloProcess : IAsyncDisposable
     public ApiClient Client(string? apiKey = ApiHost.OperatorKey) =>
         new(new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(60) }, apiKey);
 
-    public async ValueTask DisposeAsync() => await KillAsync();
+    public async ValueTask DisposeAsync()
+    {
+        await KillAsync();
+        lock (_lastLines)
+        {
+            _log?.Dispose();
+            _log = null;
+        }
+    }
 
     private void Keep(string? line)
     {
@@ -117,6 +149,7 @@ public sealed class SiloProcess : IAsyncDisposable
         {
             _lastLines.Enqueue(line);
             _allLines.Add(line);
+            _log?.WriteLine(line);
             while (_lastLines.Count > 50) _lastLines.Dequeue();
         }
     }

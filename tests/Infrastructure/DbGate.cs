@@ -1,0 +1,87 @@
+using Dapper;
+using Npgsql;
+
+namespace SupplyChain.Tests.Infrastructure;
+
+/// <summary>
+/// A gate inside the database under test, for fault tests that must hit work in flight at a known point rather than
+/// hope a kill lands there. A trigger makes every completion of an idempotency record (the API storing its answer,
+/// which happens only after the grains stored the operation's effect) take a shared advisory lock, after naming its
+/// key in its session's application_name. While the test holds the lock exclusively (<see cref="CloseAsync"/>) those
+/// completions wait: their effect is stored, their answer is not. The test sees exactly which keys wait
+/// (<see cref="WaitingAsync"/>), can kill the API process, and can end the waiting sessions so that nothing the dead
+/// process began commits afterwards (<see cref="TerminateWaitingAsync"/>). Open, the gate costs one uncontended lock
+/// per completion. Nothing of it is in the product: it is installed by the test, in the test's own database.
+/// </summary>
+public sealed class DbGate : IAsyncDisposable
+{
+    private const long LockKey = 0x5C_6A7E; // any constant: advisory locks are per database
+    private readonly TestDatabase _db;
+    private NpgsqlConnection? _holder;
+
+    private DbGate(TestDatabase db) => _db = db;
+
+    /// <summary>Installs the gate on idempotency completions (the schema must exist: start a silo first).</summary>
+    public static async Task<DbGate> OnIdempotencyCompletionAsync(TestDatabase db)
+    {
+        await using var connection = db.Open();
+        await connection.ExecuteAsync(
+            $"""
+            CREATE OR REPLACE FUNCTION test_gate_idempotency() RETURNS trigger LANGUAGE plpgsql AS $fn$
+            BEGIN
+                PERFORM set_config('application_name', left('gate:' || NEW.idem_key, 63), true);
+                PERFORM pg_advisory_xact_lock_shared({LockKey});
+                RETURN NEW;
+            END
+            $fn$;
+            DROP TRIGGER IF EXISTS test_gate_idempotency ON idempotency_records;
+            CREATE TRIGGER test_gate_idempotency BEFORE UPDATE ON idempotency_records
+                FOR EACH ROW WHEN (OLD.state = 'in_flight' AND NEW.state = 'done') EXECUTE FUNCTION test_gate_idempotency();
+            """);
+        return new DbGate(db);
+    }
+
+    /// <summary>From now on, completions wait until <see cref="OpenAsync"/>.</summary>
+    public async Task CloseAsync()
+    {
+        if (_holder is not null) return;
+        _holder = _db.Open();
+        await _holder.ExecuteAsync($"SELECT pg_advisory_lock({LockKey})");
+    }
+
+    /// <summary>The Idempotency-Keys whose completion is waiting at the gate now.</summary>
+    public async Task<IReadOnlyList<string>> WaitingAsync()
+    {
+        await using var connection = _db.Open();
+        return (await connection.QueryAsync<string>(
+            """
+            SELECT substr(application_name, 6) FROM pg_stat_activity
+            WHERE datname = current_database() AND application_name LIKE 'gate:%' AND wait_event_type = 'Lock'
+            """)).ToList();
+    }
+
+    /// <summary>
+    /// Ends every session waiting at the gate. After the process that opened them was killed, their transactions
+    /// would otherwise go on and commit the moment the gate opens, which a dead process never could have.
+    /// </summary>
+    public async Task<int> TerminateWaitingAsync()
+    {
+        await using var connection = _db.Open();
+        return await connection.ExecuteScalarAsync<int>(
+            """
+            SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+            WHERE datname = current_database() AND application_name LIKE 'gate:%' AND wait_event_type = 'Lock') t
+            """);
+    }
+
+    /// <summary>Lets every waiting and later completion through.</summary>
+    public async Task OpenAsync()
+    {
+        if (_holder is null) return;
+        await _holder.ExecuteAsync($"SELECT pg_advisory_unlock({LockKey})");
+        await _holder.DisposeAsync();
+        _holder = null;
+    }
+
+    public async ValueTask DisposeAsync() => await OpenAsync();
+}
