@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Net;
 using Dapper;
 using Xunit.Abstractions;
+using SupplyChain.Grains.Common;
 using SupplyChain.Tests.Infrastructure;
 
 namespace SupplyChain.Tests.Faults;
@@ -9,7 +10,10 @@ namespace SupplyChain.Tests.Faults;
 /// <summary>
 /// The silo process is killed with SIGKILL in the middle of a burst of value-moving requests, then started again
 /// on the same database. Everything acknowledged before the kill must be there, unchanged; requests whose answer
-/// was lost are retried with the same Idempotency-Key until they answer, and take effect at most once.
+/// was lost are retried with the same Idempotency-Key until they answer, and take effect at most once. The kill is
+/// aimed: a gate in the database (<see cref="DbGate"/>) holds requests after their effect was stored and before their
+/// answer was, so the test knows which requests took effect with their answer lost, and checks that their retries
+/// return what was stored and change nothing.
 /// </summary>
 public sealed class CrashTests(ITestOutputHelper output) : IAsyncLifetime
 {
@@ -43,6 +47,7 @@ public sealed class CrashTests(ITestOutputHelper output) : IAsyncLifetime
         var suppliers = new List<Party>();
         for (var i = 0; i < 8; i++) suppliers.Add(await s.Participant("supplier"));
         var maturity = (await s.Today()).AddDays(120).ToString("yyyy-MM-dd");
+        await using var gate = await DbGate.OnIdempotencyCompletionAsync(_db);
 
         var log = new ConcurrentQueue<Sent>();
         var acknowledged = 0;
@@ -93,18 +98,52 @@ public sealed class CrashTests(ITestOutputHelper output) : IAsyncLifetime
 
         var workers = Enumerable.Range(0, suppliers.Count).Select(Worker).ToList();
         await Eventually.True(() => Task.FromResult(Volatile.Read(ref acknowledged) >= 120), TimeSpan.FromSeconds(120), "a burst of acknowledged operations");
+
+        // Hold the answers at the gate: from now on each request stores its effect and then waits before its answer is
+        // stored. Once several wait, kill the process: those are known to have taken effect with their answer lost.
+        await gate.CloseAsync();
+        await Eventually.True(async () => (await gate.WaitingAsync()).Count >= 4, TimeSpan.FromSeconds(60), "requests waiting at the gate");
         await _silo.KillAsync();
         stop.Cancel();
         await Task.WhenAll(workers);
+        var gated = (await gate.WaitingAsync()).ToHashSet();
+        Assert.Equal(gated.Count, await gate.TerminateWaitingAsync());
+        await gate.OpenAsync();
+
         var beforeKill = log.Where(x => x.Answer is not null).ToList();
         var lost = log.Where(x => x.Answer is null).ToList();
-        Assert.NotEmpty(beforeKill);
+        var tookEffect = lost.Where(x => gated.Contains(x.Key)).ToList();
+        // The kill hit work in flight, and in particular requests whose effect was stored and whose answer was lost.
+        Assert.True(beforeKill.Count >= 120, $"{beforeKill.Count} acknowledged before the kill");
+        Assert.True(tookEffect.Count >= 4, $"{tookEffect.Count} requests had taken effect when the kill lost their answer");
+        Assert.Equal(gated.Count, tookEffect.Count);
 
         await _silo.StartAsync();
+        var coreClient = _silo.Client(core.Client.ApiKey);
+        var sk = new Scenario(key => _silo.Client(key));
 
-        // Retry every request whose answer was lost, with its own key, until it gets a definite answer
-        // (while the dead request's lease on the key lasts, the answer is 409 in flight).
-        foreach (var sent in lost)
+        // The ledger as stored, before any retry: every tree any answer named, and the trees lost issues would create.
+        var knownRoots = log.Where(x => x.Answer?.Status == HttpStatusCode.Created && x.Path == "/v1/vouchers").Select(x => x.Answer!.Id)
+            .Concat(lost.Where(x => x.Path == "/v1/vouchers").Select(x => Ids.VoucherRoot(Ids.Derive("operation", core.Id + "\n" + x.Key))))
+            .Distinct().ToList();
+        async Task<string> Ledger()
+        {
+            var lines = new List<string>();
+            foreach (var root in knownRoots)
+            {
+                var tree = await coreClient.Get($"/v1/vouchers/{root}/tree");
+                lines.Add(tree.Status == HttpStatusCode.OK
+                    ? string.Join("\n", tree.Json.GetProperty("fragments").EnumerateArray().Select(StateText.Fragment))
+                    : $"{root}: {(int)tree.Status}");
+            }
+            return string.Join("\n", lines);
+        }
+        var storedBeforeRetries = await Ledger();
+
+        // Retry each lost request with its own key until it gets a definite answer (while the dead request's lease on the
+        // key lasts, the answer is 409 in flight). Those that had taken effect come first: their retries must answer
+        // success with what was stored, and change nothing.
+        async Task Retry(Sent sent)
         {
             var client = _silo.Client(sent.Client.ApiKey);
             await Eventually.True(async () =>
@@ -114,8 +153,16 @@ public sealed class CrashTests(ITestOutputHelper output) : IAsyncLifetime
             }, TimeSpan.FromSeconds(30), "a definite answer to a retried request");
             Assert.True((int)sent.Answer!.Status < 500, sent.Answer.Text);
         }
-        output.WriteLine($"acknowledged before the kill: {beforeKill.Count}; answers lost to the kill and retried: {lost.Count}; " +
-                         $"retries that had taken effect before the kill: {lost.Count(x => x.Answer!.Headers.Contains("Idempotent-Replayed"))}");
+        foreach (var sent in tookEffect)
+        {
+            await Retry(sent);
+            Assert.True((int)sent.Answer!.Status is >= 200 and < 300, $"a request that had taken effect answered {sent.Answer.Text} on retry");
+        }
+        Assert.Equal(storedBeforeRetries, await Ledger());
+        foreach (var sent in lost.Except(tookEffect)) await Retry(sent);
+        output.WriteLine($"acknowledged before the kill: {beforeKill.Count}; in flight at the kill: {lost.Count}, of which {tookEffect.Count} had " +
+                         $"taken effect (held at the gate) and were replayed by their retry; other retries that replayed a stored answer: " +
+                         $"{lost.Count(x => x.Answer!.Headers.Contains("Idempotent-Replayed"))}");
 
         // Every acknowledged answer replays byte for byte: the operation and its answer were stored before it was sent.
         foreach (var sent in beforeKill)
@@ -125,24 +172,19 @@ public sealed class CrashTests(ITestOutputHelper output) : IAsyncLifetime
             Assert.Equal(sent.Answer.Bytes, replay.Bytes);
         }
 
-        // Every fragment any answer showed is there, with the same identity and amount.
-        var coreClient = _silo.Client(core.Client.ApiKey);
+        // Every fragment any answer showed is there, with the same identity, and with the holder and status of the last
+        // answer that showed it (each worker's fragments are its own, and its lost request was its last); nothing else exists.
         var roots = log.Where(x => x.Path == "/v1/vouchers" && x.Answer?.Status == HttpStatusCode.Created).Select(x => x.Answer!.Id).ToList();
         var fragments = new Dictionary<string, System.Text.Json.JsonElement>();
-        var sk = new Scenario(key => _silo.Client(key));
         foreach (var root in roots)
         {
-            foreach (var f in (await sk.Tree(core with { Client = coreClient }, root)).Json.GetProperty("fragments").EnumerateArray())
-                fragments[f.GetProperty("id").GetString()!] = f;
-            await sk.AssertTreeSums(core with { Client = coreClient }, root);
+            var tree = (await sk.Tree(core with { Client = coreClient }, root)).Json;
+            Oracles.AssertNone(Oracles.TreeViolations(tree), $"tree {root}");
+            foreach (var f in tree.GetProperty("fragments").EnumerateArray()) fragments[f.GetProperty("id").GetString()!] = f.Clone();
         }
-        foreach (var answer in log.Select(x => x.Answer).Where(a => a is not null && (int)a.Status < 300))
-            foreach (var shown in LedgerChecks.VouchersIn(answer!.Json))
-            {
-                Assert.True(fragments.TryGetValue(shown.GetProperty("id").GetString()!, out var stored), $"missing {shown}");
-                foreach (var field in new[] { "rootId", "parentId", "amount", "tier", "holderId", "obligorId" })
-                    Assert.Equal(shown.GetProperty(field).ToString(), stored.GetProperty(field).ToString());
-            }
+        Oracles.AssertNone(Oracles.AcknowledgedEffects(
+            log.Where(x => x.Answer is not null && (int)x.Answer.Status is >= 200 and < 300).Select(x => x.Answer!.Json), fragments, roots, finalStates: true),
+            "acknowledged effects");
 
         // Limits agree with the ledger: issuance outstanding = faces of the roots; facility usage = funder-held fragments.
         var financed = fragments.Values.Where(f => f.GetProperty("status").GetString() == "financed").Sum(f => f.GetProperty("amount").GetDecimal());
