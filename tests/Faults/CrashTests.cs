@@ -102,11 +102,12 @@ public sealed class CrashTests(ITestOutputHelper output) : IAsyncLifetime
         // Hold the answers at the gate: from now on each request stores its effect and then waits before its answer is
         // stored. Once several wait, kill the process: those are known to have taken effect with their answer lost.
         await gate.CloseAsync();
-        await Eventually.True(async () => (await gate.WaitingAsync()).Count >= 4, TimeSpan.FromSeconds(60), "requests waiting at the gate");
+        await Eventually.True(async () => (await gate.WaitingAsync()).Count(h => h.TookEffect) >= 4, TimeSpan.FromSeconds(60),
+            "requests that took effect waiting at the gate");
         await _silo.KillAsync();
         stop.Cancel();
         await Task.WhenAll(workers);
-        var gated = (await gate.WaitingAsync()).ToHashSet();
+        var gated = (await gate.WaitingAsync()).Select(h => h.Key).ToHashSet();
         Assert.Equal(gated.Count, await gate.TerminateWaitingAsync());
         await gate.OpenAsync();
 

@@ -29,7 +29,7 @@ public sealed class DbGate : IAsyncDisposable
             $"""
             CREATE OR REPLACE FUNCTION test_gate_idempotency() RETURNS trigger LANGUAGE plpgsql AS $fn$
             BEGIN
-                PERFORM set_config('application_name', left('gate:' || NEW.idem_key, 63), true);
+                PERFORM set_config('application_name', left('gate:' || NEW.status_code || ':' || NEW.idem_key, 63), true);
                 PERFORM pg_advisory_xact_lock_shared({LockKey});
                 RETURN NEW;
             END
@@ -49,15 +49,22 @@ public sealed class DbGate : IAsyncDisposable
         await _holder.ExecuteAsync($"SELECT pg_advisory_lock({LockKey})");
     }
 
-    /// <summary>The Idempotency-Keys whose completion is waiting at the gate now.</summary>
-    public async Task<IReadOnlyList<string>> WaitingAsync()
+    /// <summary>A request waiting at the gate: its Idempotency-Key and the status of the answer it is about to store.</summary>
+    public sealed record Held(string Key, int Status)
+    {
+        /// <summary>A 2xx: the request took effect (a 4xx is a refusal, decided and about to be stored).</summary>
+        public bool TookEffect => Status is >= 200 and < 300;
+    }
+
+    /// <summary>The requests whose completion is waiting at the gate now.</summary>
+    public async Task<IReadOnlyList<Held>> WaitingAsync()
     {
         await using var connection = _db.Open();
         return (await connection.QueryAsync<string>(
             """
             SELECT substr(application_name, 6) FROM pg_stat_activity
             WHERE datname = current_database() AND application_name LIKE 'gate:%' AND wait_event_type = 'Lock'
-            """)).ToList();
+            """)).Select(n => n.Split(':', 2)).Select(p => new Held(p[1], int.Parse(p[0], System.Globalization.CultureInfo.InvariantCulture))).ToList();
     }
 
     /// <summary>
@@ -81,6 +88,31 @@ public sealed class DbGate : IAsyncDisposable
         await _holder.ExecuteAsync($"SELECT pg_advisory_unlock({LockKey})");
         await _holder.DisposeAsync();
         _holder = null;
+    }
+
+    /// <summary>
+    /// An aimed kill: closes the gate, waits until at least <paramref name="atLeast"/> requests that took effect wait at it
+    /// (their effects stored, their answers not), SIGKILLs <paramref name="victim"/>, ends every waiting session (a surviving process's
+    /// waiting requests then fail and are retried by their clients, like the victim's), and opens the gate again.
+    /// Returns the requests that were waiting: decided (and if 2xx, taken effect) with their answer lost.
+    /// The victim is left stopped.
+    /// </summary>
+    public async Task<IReadOnlyList<Held>> KillWhileHeldAsync(SiloProcess victim, int atLeast, TimeSpan within)
+    {
+        await CloseAsync();
+        try
+        {
+            await Eventually.True(async () => (await WaitingAsync()).Count(h => h.TookEffect) >= atLeast, within,
+                $"{atLeast} requests that took effect waiting at the gate");
+            await victim.KillAsync();
+            var held = await WaitingAsync();
+            await TerminateWaitingAsync();
+            return held;
+        }
+        finally
+        {
+            await OpenAsync();
+        }
     }
 
     public async ValueTask DisposeAsync() => await OpenAsync();

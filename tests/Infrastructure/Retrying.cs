@@ -10,7 +10,9 @@ public static class Retrying
     /// Sends one request until it gets a definite answer (below 500, and not "key in flight"), to a random process of
     /// <paramref name="silos"/> each time, always with the same Idempotency-Key.
     /// </summary>
-    public static async Task<ApiResult> Definitely(IReadOnlyList<SiloProcess> silos, string? apiKey, string path, object? body, string key, Random random)
+    /// <param name="failed">Told of every attempt that got no definite answer (the process died under it, a 5xx, or the key in flight).</param>
+    public static async Task<ApiResult> Definitely(IReadOnlyList<SiloProcess> silos, string? apiKey, string path, object? body, string key, Random random,
+        Action? failed = null)
     {
         var deadline = Stopwatch.StartNew();
         while (true)
@@ -28,6 +30,7 @@ public static class Retrying
             catch (TaskCanceledException)
             {
             }
+            failed?.Invoke();
             if (deadline.Elapsed > TimeSpan.FromSeconds(180)) throw new TimeoutException($"No definite answer to {path} in 180 s");
             await Task.Delay(TimeSpan.FromMilliseconds(100 + random.Next(200)), CancellationToken.None);
         }
