@@ -66,23 +66,16 @@ public sealed class BankTests(ITestOutputHelper output) : IAsyncLifetime
 
         var history = new ConcurrentQueue<Attempt>();
         using var stop = new CancellationTokenSource();
-        var inFlight = 0;
+        var inFlight = new InFlight();
         var failedAttempts = 0;
 
         async Task<ApiResult> Send(int client, Random random, Party who, string path, object? body)
         {
             var key = Guid.NewGuid().ToString("N");
-            Interlocked.Increment(ref inFlight);
-            try
-            {
-                var answer = await Retrying.Definitely(_silos, who.Client.ApiKey, path, body, key, random, () => Interlocked.Increment(ref failedAttempts));
-                history.Enqueue(new Attempt(client, who.Id, path, body, key, answer));
-                return answer;
-            }
-            finally
-            {
-                Interlocked.Decrement(ref inFlight);
-            }
+            var answer = await inFlight.Track(() =>
+                Retrying.Definitely(_silos, who.Client.ApiKey, path, body, key, random, () => Interlocked.Increment(ref failedAttempts)));
+            history.Enqueue(new Attempt(client, who.Id, path, body, key, answer));
+            return answer;
         }
 
         static (string, decimal) Of(JsonElement v) => (v.GetProperty("id").GetString()!, v.GetProperty("amount").GetDecimal());
@@ -166,46 +159,28 @@ public sealed class BankTests(ITestOutputHelper output) : IAsyncLifetime
             }
         }
 
-        // Faults: each silo in turn is killed and started again, at least twice, always while the clients run (they stop
-        // only after the run's time and the second kill). The first kill is aimed: a gate in the database holds requests
-        // whose effect is stored until several wait, then the silo dies and their answers are lost.
-        var inFlightAtKill = new List<int>();
-        IReadOnlyList<DbGate.Held> held = [];
-        var faults = Task.Run(async () =>
-        {
-            var clock = System.Diagnostics.Stopwatch.StartNew();
-            var period = TimeSpan.FromSeconds(Math.Max(6, seconds / 4.0));
-            for (var injected = 0; ; injected++)
-            {
-                await Task.Delay(period, CancellationToken.None);
-                var victim = _silos[injected % _silos.Length];
-                inFlightAtKill.Add(Volatile.Read(ref inFlight));
-                if (injected == 0) held = await gate.KillWhileHeldAsync(victim, atLeast: 4, TimeSpan.FromSeconds(60));
-                else await victim.KillAsync();
-                await victim.StartAsync();
-                if (injected >= 1 && clock.Elapsed >= TimeSpan.FromSeconds(seconds)) break;
-            }
-            stop.Cancel();
-        });
+        // Faults: each silo in turn is killed and started again, at least twice, always while the clients run. The first
+        // kill is aimed at requests whose effect is stored and whose answer is not.
+        var faults = Kills.WhileLoadRuns(_silos, seconds, gate, heldAtLeast: 4, inFlight, stop);
 
         var sampler = Sampler();
         var raiser = Raiser();
         await Task.WhenAll(Enumerable.Range(0, Clients).Select(Client).Concat(Enumerable.Range(0, Issuers).Select(Issuer)).Append(faults));
         await Task.WhenAll(sampler, raiser);
+        var kills = await faults;
+        var held = kills.SelectMany(k => k.Held).ToList();
 
         var acknowledged = history.Where(h => (int)h.Answer.Status is >= 200 and < 300).ToList();
         var refused = history.Where(h => (int)h.Answer.Status >= 400).ToList();
         var heldAttempts = history.Where(h => held.Any(x => x.Key == h.Key)).ToList();
-        var summary = $"{seconds} s, {Clients} clients and {Issuers} issuers, 2 silos, {inFlightAtKill.Count} SIGKILLs with [{string.Join(", ", inFlightAtKill)}] " +
-                      $"requests in flight, {failedAttempts} attempts lost and retried, {held.Count} held at the gate by the first kill " +
-                      $"({held.Count(h => h.TookEffect)} had taken effect): " +
+        var summary = $"{seconds} s, {Clients} clients and {Issuers} issuers, 2 silos, {Kills.Describe(kills)}, {failedAttempts} attempts lost and retried: " +
                       $"{history.Count} operations ({acknowledged.Count} acknowledged, {refused.Count} refused: " +
                       string.Join(", ", refused.GroupBy(r => $"{r.Path.Split('/').Last()} {r.Answer.Code}").Select(g => $"{g.Count()} {g.Key}")) +
                       $"), {samples} samples of the limits, facility raised {raised} times";
         output.WriteLine(summary);
 
         // The run did what it claims: kills under load, requests lost in flight, the limits reached.
-        Assert.True(inFlightAtKill.Count >= 2 && inFlightAtKill.All(n => n > 0), summary);
+        Assert.True(kills.Count >= 2 && kills.All(k => k.InFlight > 0), summary);
         Assert.True(held.Count(h => h.TookEffect) >= 4 && heldAttempts.Count == held.Count, $"held at the gate: {held.Count}, found in the history: {heldAttempts.Count}");
         // An effect stored before the kill is what the retry answers. (A refusal decided before the kill was never
         // acknowledged: its retry is decided again, and may find room that was freed meanwhile.)

@@ -13,8 +13,8 @@ public static class Oracles
     private static readonly HashSet<string> Consumed = ["split", "transferred"];
 
     /// <summary>
-    /// A tree as GET /v1/vouchers/{id}/tree shows it: ids unique, every fragment of this root and obligor, every parent
-    /// present, live fragments sum to the face (or the tree is wholly settled, or a cancelled root with nothing live),
+    /// A tree as GET /v1/vouchers/{id}/tree shows it: ids unique, every fragment of this root and obligor, the root without
+    /// a parent and every other fragment's parent present, live fragments sum to the face (or the tree is wholly settled, or a cancelled root with nothing live),
     /// and a consumed fragment's children (a rejected transfer's returned child too) sum to its amount.
     /// </summary>
     public static IReadOnlyList<string> TreeViolations(JsonElement tree)
@@ -29,6 +29,7 @@ public static class Oracles
         foreach (var duplicate in ids.GroupBy(i => i).Where(g => g.Count() > 1)) problems.Add($"{rootId}: fragment {duplicate.Key} appears {duplicate.Count()} times");
         var known = ids.ToHashSet();
         if (!known.Contains(rootId)) problems.Add($"{rootId}: the root is not among the fragments");
+        if (root.GetProperty("parentId").GetString() is { } rootParent) problems.Add($"{rootId}: the root has parent {rootParent}");
 
         foreach (var f in fragments)
         {
@@ -61,7 +62,8 @@ public static class Oracles
 
     /// <summary>
     /// What acknowledged answers promise, against the fragments as stored. <paramref name="acknowledged"/> are the 2xx
-    /// answers, each caller's in the order it received them. Every fragment an answer showed exists with the identity it
+    /// answers in an order that follows cause and effect for every fragment: the order in which they were received
+    /// across all callers (a transfer's answer before the recipient's accept), not one caller's list after another's. Every fragment an answer showed exists with the identity it
     /// showed (root, parent, obligor, amount, tier); no fragment exists that neither is a root in <paramref name="roots"/>
     /// nor was created by an acknowledged answer. With <paramref name="finalStates"/> (valid when every request got a
     /// definite answer and nothing else moves the fragments: no clock, no expiry), each fragment also has the holder and
