@@ -215,7 +215,8 @@ public sealed class AuthorizationMatrixTests(ApiFixture fixture) : IClassFixture
             {
                 var id = Ids.RiskStaff(Operation(self, key));
                 Assert.Equal($"id {id} name analyst funderId {w.Funder.Id}", Fields(body, "id", "name", "funderId"));
-                // The key is the new staff's, scoped to the funder.
+                // The key is the new staff's: with it, the staff reads its own record, which names its funder. (That the key's
+                // reads are narrowed to the funder is what the cross-party cases of RiskScoped, made the same way, show.)
                 var itself = (await S.Operator.As(body.GetProperty("apiKey").GetString()).Get($"/v1/participants/{id}")).Expect(HttpStatusCode.OK).Json;
                 Assert.Equal($"id {id} name analyst kind risk funderId {w.Funder.Id}", Fields(itself, "id", "name", "kind", "funderId"));
                 break;
