@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using System.Text.Json;
 using SupplyChain.Grains.Common;
@@ -8,7 +9,8 @@ namespace SupplyChain.Tests.Api;
 /// <summary>
 /// Who may call what (API.md, "Authentication and authorization"): every role against every endpoint of
 /// client-api/Apis, then every party against another party's objects. A refusal changes nothing: after each one
-/// the objects are read again by their owners and compared.
+/// the objects are read again by their owners and compared. A permitted call answers what the caller asked for in its
+/// own world (the object it named, a list of its own, a creation in its name), never merely a 200.
 /// </summary>
 public sealed class AuthorizationMatrixTests(ApiFixture fixture) : IClassFixture<ApiFixture>
 {
@@ -16,10 +18,14 @@ public sealed class AuthorizationMatrixTests(ApiFixture fixture) : IClassFixture
 
     private Scenario S => fixture.Scenario;
 
+    /// <summary>The root the core's own repay call of this case repays (xunit makes one instance per case).</summary>
+    private string? _repaid;
+
     // ------------------------------------------------------------------------------------------------
     // 1. Every role against every endpoint, each calling on objects of its own where it has any
     //    (its own id, its own facility, a fragment it holds), so that only the role decides.
-    //    No key and an unknown key answer 401 on every endpoint.
+    //    No key and an unknown key answer 401 on every endpoint. Each permitted cell checks its answer
+    //    (AssertOwnWorld), field by field against what the cast makes known.
     // ------------------------------------------------------------------------------------------------
 
     private static readonly (string Endpoint, int[] Expected)[] Matrix =
@@ -86,6 +92,7 @@ public sealed class AuthorizationMatrixTests(ApiFixture fixture) : IClassFixture
                 break;
             default:
                 Assert.StartsWith("application/json", result.ContentType);
+                await AssertOwnWorld(endpoint, who, w, result, key);
                 return;
         }
 
@@ -126,7 +133,7 @@ public sealed class AuthorizationMatrixTests(ApiFixture fixture) : IClassFixture
             case "GET /v1/vouchers/{id}":
                 return await c.Get($"/v1/vouchers/{(who is Who.Funder or Who.RiskScoped ? w.Financed : w.Active)}");
             case "GET /v1/vouchers/{id}/tree":
-                return await c.Get($"/v1/vouchers/{(who == Who.RiskScoped ? w.Financed : w.Active)}/tree");
+                return await c.Get($"/v1/vouchers/{(who == Who.RiskScoped ? w.FinancedRoot : w.Active)}/tree");
             case "POST /v1/vouchers/{id}/accept":
                 return await c.Post($"/v1/vouchers/{w.Pending}/accept", null, key);
             case "POST /v1/vouchers/{id}/reject":
@@ -140,7 +147,7 @@ public sealed class AuthorizationMatrixTests(ApiFixture fixture) : IClassFixture
             case "POST /v1/vouchers/{id}/repay":
                 if (who != Who.Core) return await c.Post($"/v1/vouchers/{w.Active}/repay", null, key);
                 // The obligor's own call must be one that succeeds: a voucher that is due today.
-                var due = await S.ActiveVoucher(w.Core, w.Supplier, 200m, days: 1);
+                var due = _repaid = await S.ActiveVoucher(w.Core, w.Supplier, 200m, days: 1);
                 (await S.Operator.Post("/v1/admin/clock/advance", new { days = 1 })).Expect(HttpStatusCode.OK);
                 return await c.Post($"/v1/vouchers/{due}/repay", null, key);
             case "GET /v1/admin/clock":
@@ -168,6 +175,219 @@ public sealed class AuthorizationMatrixTests(ApiFixture fixture) : IClassFixture
     }
 
     private static string Operation(string callerId, string key) => Ids.Derive("operation", callerId + "\n" + key);
+
+    /// <summary>
+    /// What a permitted call answered is what this caller asked for, in its own world: the object it named (ids,
+    /// parties and amounts as the cast made them), a created object in the caller's name, a list of only what the
+    /// caller holds (a core: issued), an operation's fragments with their new state and holder.
+    /// </summary>
+    private async Task AssertOwnWorld(string endpoint, Who who, World w, ApiResult result, string key)
+    {
+        var body = result.Json;
+        var self = w.IdOf(who)!;
+        switch (endpoint)
+        {
+            case "POST /v1/participants":
+            {
+                var id = Ids.Participant(Operation(self, key));
+                Assert.Equal($"id {id} name newcomer kind supplier", Fields(body, "id", "name", "kind"));
+                // The key handed out is the newcomer's own: with it, the newcomer reads itself.
+                var apiKey = body.GetProperty("apiKey").GetString();
+                Assert.False(string.IsNullOrEmpty(apiKey), $"no apiKey in {result.Text}");
+                var itself = (await S.Operator.As(apiKey).Get($"/v1/participants/{id}")).Expect(HttpStatusCode.OK).Json;
+                Assert.Equal($"id {id} name newcomer kind supplier funderId -", Fields(itself, "id", "name", "kind", "funderId"));
+                break;
+            }
+            case "GET /v1/participants/{id}":
+            {
+                // The operator reads the supplier; everybody else reads itself.
+                var (id, kind) = who switch
+                {
+                    Who.Operator => (w.Supplier.Id, "supplier"),
+                    Who.Risk or Who.RiskScoped => (self, "risk"),
+                    _ => (self, who.ToString().ToLowerInvariant()),
+                };
+                var funderId = who == Who.RiskScoped ? w.Funder.Id : "-";
+                Assert.Equal($"id {id} name {w.Names[id]} kind {kind} funderId {funderId}", Fields(body, "id", "name", "kind", "funderId"));
+                break;
+            }
+            case "POST /v1/risk-staff":
+            {
+                var id = Ids.RiskStaff(Operation(self, key));
+                Assert.Equal($"id {id} name analyst funderId {w.Funder.Id}", Fields(body, "id", "name", "funderId"));
+                // The key is the new staff's: with it, the staff reads its own record, which names its funder. (That the key's
+                // reads are narrowed to the funder is what the cross-party cases of RiskScoped, made the same way, show.)
+                var itself = (await S.Operator.As(body.GetProperty("apiKey").GetString()).Get($"/v1/participants/{id}")).Expect(HttpStatusCode.OK).Json;
+                Assert.Equal($"id {id} name analyst kind risk funderId {w.Funder.Id}", Fields(itself, "id", "name", "kind", "funderId"));
+                break;
+            }
+            case "POST /v1/participants/{id}/issuance-limit":
+                Assert.Equal($"obligorId {w.Core.Id} limit 2000000.00 outstanding 2100.00 operatorLimit 2000000.00",
+                    Fields(body, "obligorId", "limit", "outstanding", "operatorLimit"));
+                break;
+            case "GET /v1/participants/{id}/issuance":
+                // Limit: the funder's facility on the core; outstanding: the three roots, 1,000 + 500 + 600.
+                Assert.Equal($"obligorId {w.Core.Id} limit 1000000.00 outstanding 2100.00 operatorLimit -",
+                    Fields(body, "obligorId", "limit", "outstanding", "operatorLimit"));
+                break;
+            case "POST /v1/facilities":
+                Assert.Equal(FacilityText(Ids.Facility(w.Funder.Id, w.Supplier2.Id), w.Funder.Id, w.Supplier2.Id, 50_000m, 0m, 0.06m), FacilityText(body));
+                break;
+            case "GET /v1/facilities/{id}":
+                Assert.Equal(who == Who.Supplier
+                        ? FacilityText(w.SupplierFacility, w.Funder.Id, w.Supplier.Id, 100_000m, 0m, 0.05m)
+                        : FacilityText(w.CoreFacility, w.Funder.Id, w.Core.Id, 1_000_000m, 300m, 0.05m),
+                    FacilityText(body));
+                break;
+            case "POST /v1/facilities/{id}/limit":
+                Assert.Equal(FacilityText(w.CoreFacility, w.Funder.Id, w.Core.Id, 2_000_000m, 300m, 0.05m), FacilityText(body));
+                break;
+            case "POST /v1/vouchers":
+            {
+                // Issued in the caller's name: the root's id derives from the core and its key, and the core is its obligor.
+                var id = Ids.VoucherRoot(Operation(self, key));
+                Assert.Equal(Frag(w, id, id, null, w.Supplier.Id, 100m, 1, "pending", 90), FragmentText(body));
+                break;
+            }
+            case "GET /v1/vouchers":
+            {
+                var items = body.GetProperty("items").EnumerateArray().ToList();
+                // Only what the caller holds (a core: every fragment it issued), and all of it.
+                List<string> expected = who switch
+                {
+                    Who.Core =>
+                    [
+                        Frag(w, w.Active, w.Active, null, w.Supplier.Id, 1000m, 1, "active", 90),
+                        Frag(w, w.Pending, w.Pending, null, w.Supplier.Id, 500m, 1, "pending", 60),
+                        .. FinancedTree(w),
+                    ],
+                    Who.Supplier =>
+                    [
+                        Frag(w, w.Active, w.Active, null, w.Supplier.Id, 1000m, 1, "active", 90),
+                        Frag(w, w.Pending, w.Pending, null, w.Supplier.Id, 500m, 1, "pending", 60),
+                        FinancedTree(w)[0], FinancedTree(w)[2],
+                    ],
+                    Who.Funder => [FinancedTree(w)[1]],
+                    _ => [],
+                };
+                Assert.Equal(expected.Order(StringComparer.Ordinal), items.Select(FragmentText).Order(StringComparer.Ordinal));
+                Assert.All(items, f => Assert.Equal(self, f.GetProperty(who == Who.Core ? "obligorId" : "holderId").GetString()));
+                Assert.Equal(JsonValueKind.Null, body.GetProperty("next").ValueKind);
+                break;
+            }
+            case "GET /v1/vouchers/{id}":
+                Assert.Equal(who is Who.Funder or Who.RiskScoped
+                        ? FinancedTree(w)[1]
+                        : Frag(w, w.Active, w.Active, null, w.Supplier.Id, 1000m, 1, "active", 90),
+                    FragmentText(body));
+                break;
+            case "GET /v1/vouchers/{id}/tree":
+            {
+                List<string> fragments = who == Who.RiskScoped
+                    ? FinancedTree(w)
+                    : [Frag(w, w.Active, w.Active, null, w.Supplier.Id, 1000m, 1, "active", 90)];
+                Assert.Equal(fragments[0], FragmentText(body.GetProperty("root")));
+                Assert.Equal(fragments, body.GetProperty("fragments").EnumerateArray().Select(FragmentText).ToList());
+                // Scoped staff see a tree only where their funder holds part of it.
+                if (who == Who.RiskScoped)
+                    Assert.Contains(body.GetProperty("fragments").EnumerateArray(), f => f.GetProperty("holderId").GetString() == w.Funder.Id);
+                break;
+            }
+            case "POST /v1/vouchers/{id}/accept":
+                Assert.Equal(Frag(w, w.Pending, w.Pending, null, w.Supplier.Id, 500m, 1, "active", 60), FragmentText(body));
+                break;
+            case "POST /v1/vouchers/{id}/reject":
+                // A rejected root is cancelled.
+                Assert.Equal(Frag(w, w.Pending, w.Pending, null, w.Supplier.Id, 500m, 1, "cancelled", 60), FragmentText(body));
+                break;
+            case "POST /v1/vouchers/{id}/split":
+                Assert.Equal(Frag(w, w.Active, w.Active, null, w.Supplier.Id, 1000m, 1, "split", 90), FragmentText(body.GetProperty("parent")));
+                Assert.Equal(
+                    [
+                        Frag(w, $"{w.Active}-1", w.Active, w.Active, w.Supplier.Id, 400m, 1, "active", 90),
+                        Frag(w, $"{w.Active}-2", w.Active, w.Active, w.Supplier.Id, 600m, 1, "active", 90),
+                    ],
+                    body.GetProperty("children").EnumerateArray().Select(FragmentText).ToList());
+                break;
+            case "POST /v1/vouchers/{id}/transfer":
+                Assert.Equal(Frag(w, w.Active, w.Active, null, w.Supplier.Id, 1000m, 1, "transferred", 90), FragmentText(body.GetProperty("parent")));
+                Assert.Equal(Frag(w, $"{w.Active}-1", w.Active, w.Active, w.Supplier2.Id, 100m, 2, "pending", 90),
+                    FragmentText(body.GetProperty("transferred")));
+                Assert.Equal(Frag(w, $"{w.Active}-2", w.Active, w.Active, w.Supplier.Id, 900m, 1, "active", 90),
+                    FragmentText(body.GetProperty("remainder")));
+                break;
+            case "POST /v1/vouchers/{id}/discount":
+                Assert.Equal(Frag(w, w.Active, w.Active, null, w.Supplier.Id, 1000m, 1, "transferred", 90), FragmentText(body.GetProperty("parent")));
+                Assert.Equal(Frag(w, $"{w.Active}-1", w.Active, w.Active, w.Funder.Id, 100m, 1, "financed", 90),
+                    FragmentText(body.GetProperty("financed")));
+                Assert.Equal(Frag(w, $"{w.Active}-2", w.Active, w.Active, w.Supplier.Id, 900m, 1, "active", 90),
+                    FragmentText(body.GetProperty("remainder")));
+                // The facility's rate, 5%: 100.00 × 0.05 × 90 / 360 = 1.25.
+                Assert.Equal("proceeds 98.75 charge 1.25 annualRate 0.05 days 90", Fields(body, "proceeds", "charge", "annualRate", "days"));
+                break;
+            case "POST /v1/vouchers/{id}/repay":
+            {
+                // The voucher of 200.00 issued for this call, due the day after the world was built (so today).
+                var root = body.GetProperty("root");
+                var due = _repaid!;
+                Assert.Equal(Frag(w, due, due, null, w.Supplier.Id, 200m, 1, "settled", 1), FragmentText(root));
+                Assert.Equal([Frag(w, due, due, null, w.Supplier.Id, 200m, 1, "settled", 1)],
+                    body.GetProperty("settled").EnumerateArray().Select(FragmentText).ToList());
+                Assert.Equal([$"toId {w.Supplier.Id} amount 200.00"], body.GetProperty("payments").EnumerateArray().Select(p => Fields(p, "toId", "amount")).ToList());
+                break;
+            }
+            case "GET /v1/admin/clock":
+                Assert.Equal("today " + w.Today.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), Fields(body, "today"));
+                break;
+            case "POST /v1/admin/clock/advance":
+                Assert.Equal("today " + w.Today.AddDays(1).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), Fields(body, "today"));
+                break;
+            default:
+                throw new ArgumentOutOfRangeException(nameof(endpoint), endpoint, "no check of its answer");
+        }
+    }
+
+    /// <summary>The financed tree, fragment by fragment: the root passed on, the funder's 300.00, the supplier's remainder.</summary>
+    private static List<string> FinancedTree(World w) =>
+    [
+        Frag(w, w.FinancedRoot, w.FinancedRoot, null, w.Supplier.Id, 600m, 1, "transferred", 60),
+        Frag(w, w.Financed, w.FinancedRoot, w.FinancedRoot, w.Funder.Id, 300m, 1, "financed", 60),
+        Frag(w, $"{w.FinancedRoot}-2", w.FinancedRoot, w.FinancedRoot, w.Supplier.Id, 300m, 1, "active", 60),
+    ];
+
+    private static readonly string[] FragmentFields =
+        ["id", "rootId", "parentId", "obligorId", "holderId", "amount", "tier", "status", "issueDate", "maturityDate", "orderId"];
+
+    /// <summary>A fragment of the world's core, issued on the world's day, maturing <paramref name="days"/> later, not against an order.</summary>
+    private static string Frag(World w, string id, string rootId, string? parentId, string holderId, decimal amount, int tier, string status, int days) =>
+        string.Create(CultureInfo.InvariantCulture,
+            $"id {id} rootId {rootId} parentId {parentId ?? "-"} obligorId {w.Core.Id} holderId {holderId} amount {amount:0.00} tier {tier} "
+            + $"status {status} issueDate {w.Today:yyyy-MM-dd} maturityDate {w.Today.AddDays(days):yyyy-MM-dd} orderId -");
+
+    private static string FragmentText(JsonElement f) => Fields(f, FragmentFields);
+
+    private static string FacilityText(string id, string funderId, string obligorId, decimal limit, decimal used, decimal rate) =>
+        string.Create(CultureInfo.InvariantCulture,
+            $"id {id} funderId {funderId} obligorId {obligorId} limit {limit:0.00} used {used:0.00} annualRate {Normal(rate)} expiresOn 2030-12-31");
+
+    private static string FacilityText(JsonElement f) => Fields(f, "id", "funderId", "obligorId", "limit", "used", "annualRate", "expiresOn");
+
+    /// <summary>"name value" for each property: amounts with two decimals, "-" for null or absent.</summary>
+    private static string Fields(JsonElement e, params string[] names) =>
+        string.Join(" ", names.Select(n => $"{n} {(e.TryGetProperty(n, out var v) ? Value(n, v) : "-")}"));
+
+    private static string Value(string name, JsonElement v) => v.ValueKind switch
+    {
+        JsonValueKind.Null => "-",
+        JsonValueKind.String => v.GetString()!,
+        JsonValueKind.Number when name is "amount" or "limit" or "used" or "outstanding" or "operatorLimit" or "proceeds" or "charge"
+            => v.GetDecimal().ToString("0.00", CultureInfo.InvariantCulture),
+        JsonValueKind.Number => Normal(v.GetDecimal()),
+        _ => v.GetRawText(),
+    };
+
+    /// <summary>A number without trailing zeros: 0.050 and 0.05 read the same.</summary>
+    private static string Normal(decimal d) => (d / 1.0000000000000000000000000000m).ToString(CultureInfo.InvariantCulture);
 
     // ------------------------------------------------------------------------------------------------
     // 2. Every party against another party's objects: 404 exactly as if the object did not exist,
@@ -414,17 +634,23 @@ public sealed class AuthorizationMatrixTests(ApiFixture fixture) : IClassFixture
     // The cast: one of each role, a second core, supplier, funder and a scoped risk staff of each funder.
     // ------------------------------------------------------------------------------------------------
 
+    /// <remarks>
+    /// Active: a root of 1,000.00 the supplier accepted, due in 90 days. Pending: a root of 500.00 to the supplier,
+    /// due in 60 days, not yet answered. FinancedRoot: a root of 600.00 (60 days) the supplier accepted and then
+    /// discounted 300.00 of with the funder: the root is <c>transferred</c>, Financed (its <c>-1</c>) is the funder's
+    /// 300.00, its <c>-2</c> the supplier's 300.00 remainder; so a read of Financed that answers another fragment of
+    /// the same tree is told apart. Names: every party's and staff's registered name, by id.
+    /// </remarks>
     private sealed record World(
         Party Core, Party Core2, Party Supplier, Party Supplier2, Party Funder, Party Funder2, Party Sponsor,
         Party Risk, Party RiskScoped, Party RiskScoped2, ApiClient Operator, ApiClient Unknown,
         string CoreFacility, string SupplierFacility, string OtherFacility,
-        string Active, string Pending, string Financed, DateOnly Today)
+        string Active, string Pending, string FinancedRoot, string Financed, DateOnly Today, IReadOnlyDictionary<string, string> Names)
     {
         public static async Task<World> Build(Scenario s)
         {
-            var parties = await Task.WhenAll(
-                NewParty(s, "core"), NewParty(s, "core"), NewParty(s, "supplier"), NewParty(s, "supplier"),
-                NewParty(s, "funder"), NewParty(s, "funder"), NewParty(s, "sponsor"));
+            var kinds = new[] { "core", "core", "supplier", "supplier", "funder", "funder", "sponsor" };
+            var parties = await Task.WhenAll(kinds.Select(kind => NewParty(s, kind)));
             var (core, core2, supplier, supplier2, funder, funder2, sponsor) =
                 (parties[0], parties[1], parties[2], parties[3], parties[4], parties[5], parties[6]);
             var risk = RiskStaff(s, null);
@@ -438,13 +664,14 @@ public sealed class AuthorizationMatrixTests(ApiFixture fixture) : IClassFixture
             var today = await s.Today();
             var active = s.ActiveVoucher(core, supplier, 1000m);
             var pending = Issue(core, supplier, 500m, today.AddDays(60));
-            var financed = FinancedVoucher(s, core, supplier, funder, 300m);
+            var financed = FinancedVoucher(s, core, supplier, funder, 600m, 300m);
             await Task.WhenAll(active, pending, financed);
 
+            var names = parties.Concat([risk.Result, riskScoped.Result, riskScoped2.Result]).ToDictionary(p => p.Id, p => p.Name);
             return new World(core, core2, supplier, supplier2, funder, funder2, sponsor,
-                risk.Result, riskScoped.Result, riskScoped2.Result, s.Operator, s.Operator.As("sk_" + Guid.NewGuid().ToString("N")),
+                risk.Result.Party, riskScoped.Result.Party, riskScoped2.Result.Party, s.Operator, s.Operator.As("sk_" + Guid.NewGuid().ToString("N")),
                 coreFacility.Result, supplierFacility.Result, otherFacility.Result,
-                active.Result, pending.Result, financed.Result, today);
+                active.Result, pending.Result, financed.Result.Root, financed.Result.Financed, today, names);
         }
 
         public ApiClient ClientOf(Who who) => who switch
@@ -480,7 +707,7 @@ public sealed class AuthorizationMatrixTests(ApiFixture fixture) : IClassFixture
         public async Task<string> Snapshot(params string[] extraFragments)
         {
             var lines = new List<string>();
-            foreach (var root in new[] { Active, Pending, Financed })
+            foreach (var root in new[] { Active, Pending, FinancedRoot })
             {
                 var tree = (await Core.Client.Get($"/v1/vouchers/{root}/tree")).Expect(HttpStatusCode.OK).Json;
                 lines.AddRange(tree.GetProperty("fragments").EnumerateArray().Select(Fragment));
@@ -501,30 +728,45 @@ public sealed class AuthorizationMatrixTests(ApiFixture fixture) : IClassFixture
     private static string Fragment(JsonElement f) => StateText.Fragment(f);
 
     /// <summary>A participant whose client shares the operator's HttpClient (hundreds of casts, one connection pool).</summary>
-    private static async Task<Party> NewParty(Scenario s, string kind)
+    private static async Task<NamedParty> NewParty(Scenario s, string kind)
     {
-        var p = await s.Participant(kind);
-        return p with { Client = s.Operator.As(p.Client.ApiKey) };
+        var name = $"{kind} {Guid.NewGuid():N}"[..24];
+        var p = await s.Participant(kind, name);
+        return new NamedParty(p with { Client = s.Operator.As(p.Client.ApiKey) }, name);
     }
 
-    private static async Task<Party> RiskStaff(Scenario s, string? funderId)
+    private sealed record NamedParty(Party Party, string Name)
     {
-        var created = (await s.Operator.Post("/v1/risk-staff", new { name = "risk analyst", funderId })).Expect(HttpStatusCode.Created);
+        public string Id => Party.Id;
+
+        public ApiClient Client => Party.Client;
+
+        public static implicit operator Party(NamedParty p) => p.Party;
+    }
+
+    private static async Task<NamedParty> RiskStaff(Scenario s, string? funderId)
+    {
+        var name = $"risk analyst {Guid.NewGuid():N}"[..24];
+        var created = (await s.Operator.Post("/v1/risk-staff", new { name, funderId })).Expect(HttpStatusCode.Created);
         Assert.Equal(funderId, created.Json.GetProperty("funderId").GetString());
-        return new Party(created.Id, "risk", s.Operator.As(created.Json.GetProperty("apiKey").GetString()));
+        return new NamedParty(new Party(created.Id, "risk", s.Operator.As(created.Json.GetProperty("apiKey").GetString())), name);
     }
 
     private static async Task<string> Issue(Party core, Party supplier, decimal amount, DateOnly maturity) =>
         (await core.Client.Post("/v1/vouchers", new { beneficiaryId = supplier.Id, amount, maturityDate = maturity.ToString("yyyy-MM-dd") }))
         .Expect(HttpStatusCode.Created).Id;
 
-    private static async Task<string> FinancedVoucher(Scenario s, Party core, Party supplier, Party funder, decimal amount)
+    /// <summary>A root of <paramref name="face"/> the supplier accepted and discounted <paramref name="financed"/> of with the funder.</summary>
+    private static async Task<(string Root, string Financed)> FinancedVoucher(Scenario s, Party core, Party supplier, Party funder,
+        decimal face, decimal financed)
     {
-        var root = await s.ActiveVoucher(core, supplier, amount, days: 60);
-        var discount = (await supplier.Client.Post($"/v1/vouchers/{root}/discount", new { funderId = funder.Id, amount }))
+        var root = await s.ActiveVoucher(core, supplier, face, days: 60);
+        var discount = (await supplier.Client.Post($"/v1/vouchers/{root}/discount", new { funderId = funder.Id, amount = financed }))
             .Expect(HttpStatusCode.Created).Json;
-        Assert.Equal(root, discount.GetProperty("financed").GetProperty("id").GetString());
-        return root;
+        var id = discount.GetProperty("financed").GetProperty("id").GetString()!;
+        Assert.Equal((root, $"{root}-1", $"{root}-2"), (discount.GetProperty("parent").GetProperty("id").GetString(), id,
+            discount.GetProperty("remainder").GetProperty("id").GetString()));
+        return (root, id);
     }
 
     private static void AssertProblem(ApiResult result, HttpStatusCode status, string code)

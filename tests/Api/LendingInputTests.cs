@@ -182,7 +182,10 @@ public sealed class LendingInputTests(ApiFixture fixture) : IClassFixture<ApiFix
         switch (expected)
         {
             case 200:
-                Assert.Equal((w.Order, "confirmed"), (result.Json.GetProperty("id").GetString(), result.Json.GetProperty("status").GetString()));
+                // The order asked for, as its buyer placed it: whoever reads it, the same buyer, supplier and terms.
+                Assert.Equal(
+                    $"{w.Order} buyer {w.Core.Id} supplier {w.Supplier.Id} amount 100000.00 paymentDate {Day(w.Today.AddDays(300))} reference PO-1 confirmed voucher -",
+                    OrderText(result.Json));
                 break;
             case 403:
                 AssertProblem(result, HttpStatusCode.Forbidden, "forbidden");
@@ -643,7 +646,12 @@ public sealed class LendingInputTests(ApiFixture fixture) : IClassFixture<ApiFix
         switch (expected)
         {
             case 200:
-                Assert.Equal((loan, 10_000m), (result.Json.GetProperty("id").GetString(), result.Json.GetProperty("principal").GetDecimal()));
+                // The loan asked for: the supplier's 10,000.00 from the funder against the order, at the lending facility's rate,
+                // due 30 days after the order's payment date.
+                Assert.Equal(
+                    $"{loan} borrower {w.Supplier.Id} funder {w.Funder.Id} order {w.Order} principal 10000.00 outstanding 10000.00 rate 0.0435 "
+                    + $"disbursed {Day(w.Today)} due {Day(w.Today.AddDays(330))} active",
+                    LoanText(result.Json));
                 break;
             case 403:
                 AssertProblem(result, HttpStatusCode.Forbidden, "forbidden");
@@ -1084,6 +1092,22 @@ public sealed class LendingInputTests(ApiFixture fixture) : IClassFixture<ApiFix
     private static string GhostParticipant() => Ids.Participant("ghost " + Guid.NewGuid());
 
     private static string Str(string value) => JsonSerializer.Serialize(value);
+
+    private static string Day(DateOnly day) => day.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
+
+    private static string Yuan(JsonElement e, string property) =>
+        e.GetProperty(property).GetDecimal().ToString("0.00", System.Globalization.CultureInfo.InvariantCulture);
+
+    private static string OrderText(JsonElement o) =>
+        $"{o.GetProperty("id").GetString()} buyer {o.GetProperty("buyerId").GetString()} supplier {o.GetProperty("supplierId").GetString()} "
+        + $"amount {Yuan(o, "amount")} paymentDate {o.GetProperty("paymentDate").GetString()} reference {o.GetProperty("reference").GetString()} "
+        + $"{o.GetProperty("status").GetString()} voucher {o.GetProperty("voucherId").GetString() ?? "-"}";
+
+    private static string LoanText(JsonElement l) =>
+        $"{l.GetProperty("id").GetString()} borrower {l.GetProperty("borrowerId").GetString()} funder {l.GetProperty("funderId").GetString()} "
+        + $"order {l.GetProperty("orderId").GetString()} principal {Yuan(l, "principal")} outstanding {Yuan(l, "outstandingPrincipal")} "
+        + $"rate {(l.GetProperty("annualRate").GetDecimal() / 1.0000000000000000000000000000m).ToString(System.Globalization.CultureInfo.InvariantCulture)} "
+        + $"disbursed {l.GetProperty("disbursedOn").GetString()} due {l.GetProperty("dueDate").GetString()} {l.GetProperty("status").GetString()}";
 
     /// <summary>A JSON object from raw member values; a null value leaves the member out.</summary>
     private static string Obj(params (string Name, string? Raw)[] members) =>
