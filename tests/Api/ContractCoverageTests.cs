@@ -32,8 +32,10 @@ public sealed class ContractCoverageTests(ApiFixture fixture) : IClassFixture<Ap
     /// <summary>
     /// The first request succeeds. The same key with another body (or, for an endpoint without a body, on another path of the same
     /// caller) answers 422 <c>idempotency_key_reused</c> and changes nothing: what the parties read is what the first request
-    /// left. The same key and the same body replay the first answer byte for byte with <c>Idempotent-Replayed: true</c>, and
-    /// still nothing more happens (the first effect exactly once).
+    /// left. Then, where one can, the object moves on (accepted, transferred, repaid…) through other requests, and the same key
+    /// and the same body still replay the first answer byte for byte with <c>Idempotent-Replayed: true</c>: the stored answer,
+    /// not a fresh one (the grains' own replays by operation id would describe the object as it is now), and nothing more happens
+    /// (the first effect exactly once).
     /// </summary>
     [Theory]
     [MemberData(nameof(KeyedEndpoints))]
@@ -55,6 +57,12 @@ public sealed class ContractCoverageTests(ApiFixture fixture) : IClassFixture<Ap
             Assert.Equal(after, await c.Snapshot(first));
         }
 
+        if (c.Later is not null)
+        {
+            await c.Later(first);
+            after = await c.Snapshot(first);
+        }
+
         var replay = await c.Caller.PostRaw(c.Path, c.Body, key);
         Assert.Equal(first.Status, replay.Status);
         Assert.Equal(first.Bytes, replay.Bytes);
@@ -70,7 +78,8 @@ public sealed class ContractCoverageTests(ApiFixture fixture) : IClassFixture<Ap
         string? Body,
         HttpStatusCode Expected,
         IReadOnlyList<(string Path, string? Body)> Others,
-        Func<ApiResult, Task<string>> Snapshot);
+        Func<ApiResult, Task<string>> Snapshot,
+        Func<ApiResult, Task>? Later = null);
 
     private async Task<KeyReuseCase> KeyCase(string endpoint, World w)
     {
@@ -104,7 +113,8 @@ public sealed class ContractCoverageTests(ApiFixture fixture) : IClassFixture<Ap
                     ($"/v1/participants/{core.Id}/issuance-limit", Json(new { limit = 6_000m })),
                     ($"/v1/participants/{core.Id}/issuance-limit", """{"limit":null}"""),
                     ($"/v1/participants/{other.Id}/issuance-limit", Json(new { limit = 5_000m })),
-                ], async _ => await StateText.Issuance(core) + " / " + await StateText.Issuance(other));
+                ], async _ => await StateText.Issuance(core) + " / " + await StateText.Issuance(other),
+                    async _ => (await op.Post($"/v1/participants/{core.Id}/issuance-limit", new { limit = 7_000m })).Expect(HttpStatusCode.OK));
             }
             case "facilities":
             {
@@ -115,7 +125,8 @@ public sealed class ContractCoverageTests(ApiFixture fixture) : IClassFixture<Ap
                 [
                     ("/v1/facilities", Json(Grant(2_000m, 0.05m))),
                     ("/v1/facilities", Json(Grant(1_000m, 0.06m))),
-                ], async first => await StateText.Facility(w.Funder.Client, first.Id) + " / " + await StateText.Issuance(core));
+                ], async first => await StateText.Facility(w.Funder.Client, first.Id) + " / " + await StateText.Issuance(core),
+                    async first => (await w.Funder.Client.Post($"/v1/facilities/{first.Id}/limit", new { limit = 3_000m })).Expect(HttpStatusCode.OK));
             }
             case "facility-limit":
             {
@@ -127,7 +138,8 @@ public sealed class ContractCoverageTests(ApiFixture fixture) : IClassFixture<Ap
                 [
                     ($"/v1/facilities/{facility}/limit", Json(new { limit = 2_500m })),
                     ($"/v1/facilities/{other}/limit", Json(new { limit = 1_500m })),
-                ], async _ => await StateText.Facility(w.Funder.Client, facility) + " / " + await StateText.Facility(w.Funder.Client, other));
+                ], async _ => await StateText.Facility(w.Funder.Client, facility) + " / " + await StateText.Facility(w.Funder.Client, other),
+                    async _ => (await w.Funder.Client.Post($"/v1/facilities/{facility}/limit", new { limit = 3_000m })).Expect(HttpStatusCode.OK));
             }
             case "vouchers":
                 return new(w.Core.Client, "/v1/vouchers", Json(new { beneficiaryId = w.Supplier.Id, amount = 100.10m, maturityDate = Date(60) }),
@@ -135,7 +147,8 @@ public sealed class ContractCoverageTests(ApiFixture fixture) : IClassFixture<Ap
                 [
                     ("/v1/vouchers", Json(new { beneficiaryId = w.Supplier.Id, amount = 100.11m, maturityDate = Date(60) })),
                     ("/v1/vouchers", Json(new { beneficiaryId = w.Supplier2.Id, amount = 100.10m, maturityDate = Date(60) })),
-                ], async first => await TreeText(w.Core, first.Id) + " / " + await StateText.Issuance(w.Core) + " / " + await ListText(w.Supplier2));
+                ], async first => await TreeText(w.Core, first.Id) + " / " + await StateText.Issuance(w.Core) + " / " + await ListText(w.Supplier2),
+                    async first => (await w.Supplier.Client.Post($"/v1/vouchers/{first.Id}/accept")).Expect(HttpStatusCode.OK));
             case "accept" or "reject":
             {
                 var v1 = await Pending(w, 300m);
@@ -145,7 +158,10 @@ public sealed class ContractCoverageTests(ApiFixture fixture) : IClassFixture<Ap
                 [
                     ($"/v1/vouchers/{v2}/{endpoint}", null),
                     ($"/v1/vouchers/{v2}/{other}", null),
-                ], async _ => await TreeText(w.Core, v1) + " / " + await TreeText(w.Core, v2) + " / " + await StateText.Issuance(w.Core));
+                ], async _ => await TreeText(w.Core, v1) + " / " + await TreeText(w.Core, v2) + " / " + await StateText.Issuance(w.Core),
+                    endpoint == "accept"
+                        ? async _ => (await w.Supplier.Client.Post($"/v1/vouchers/{v1}/split", new { amounts = new[] { 100m, 200m } })).Expect(HttpStatusCode.Created)
+                        : null);
             }
             case "split":
             {
@@ -155,7 +171,8 @@ public sealed class ContractCoverageTests(ApiFixture fixture) : IClassFixture<Ap
                 [
                     ($"/v1/vouchers/{v1}/split", Json(new { amounts = new[] { 500m, 500m } })),
                     ($"/v1/vouchers/{v2}/split", Json(new { amounts = new[] { 600m, 400m } })),
-                ], async _ => await TreeText(w.Core, v1) + " / " + await TreeText(w.Core, v2));
+                ], async _ => await TreeText(w.Core, v1) + " / " + await TreeText(w.Core, v2),
+                    async _ => (await w.Supplier.Client.Post($"/v1/vouchers/{v1}-1/transfer", new { toId = w.Supplier2.Id, amount = 600m })).Expect(HttpStatusCode.Created));
             }
             case "transfer":
             {
@@ -164,7 +181,9 @@ public sealed class ContractCoverageTests(ApiFixture fixture) : IClassFixture<Ap
                 [
                     ($"/v1/vouchers/{v}/transfer", Json(new { toId = w.Supplier2.Id, amount = 301m })),
                     ($"/v1/vouchers/{v}/transfer", Json(new { toId = w.Supplier2.Id, amount = 1_000m })),
-                ], async _ => await TreeText(w.Core, v) + " / " + await ListText(w.Supplier2));
+                ], async _ => await TreeText(w.Core, v) + " / " + await ListText(w.Supplier2),
+                    async first => (await w.Supplier2.Client.Post($"/v1/vouchers/{first.Json.GetProperty("transferred").GetProperty("id").GetString()}/accept"))
+                        .Expect(HttpStatusCode.OK));
             }
             case "discount":
             {
@@ -173,7 +192,9 @@ public sealed class ContractCoverageTests(ApiFixture fixture) : IClassFixture<Ap
                 [
                     ($"/v1/vouchers/{v}/discount", Json(new { funderId = w.Funder.Id, amount = 301m })),
                     ($"/v1/vouchers/{v}/split", Json(new { amounts = new[] { 300m, 700m } })),
-                ], async _ => await TreeText(w.Core, v) + " / " + await StateText.Facility(w.Funder.Client, w.CoreFacility));
+                ], async _ => await TreeText(w.Core, v) + " / " + await StateText.Facility(w.Funder.Client, w.CoreFacility),
+                    async first => (await w.Supplier.Client.Post($"/v1/vouchers/{first.Json.GetProperty("remainder").GetProperty("id").GetString()}/split",
+                        new { amounts = new[] { 500m, 200m } })).Expect(HttpStatusCode.Created));
             }
             case "repay":
             {
@@ -191,7 +212,8 @@ public sealed class ContractCoverageTests(ApiFixture fixture) : IClassFixture<Ap
                 [
                     ("/v1/orders", Json(new { supplierId = w.Supplier.Id, amount = 2_000m, paymentDate = Date(30), reference = "PO-reuse" })),
                     ("/v1/orders", Json(new { supplierId = w.Supplier.Id, amount = 1_000m, paymentDate = Date(30), reference = "PO-other" })),
-                ], async first => (await w.Core.Client.Get($"/v1/orders/{first.Id}")).Expect(HttpStatusCode.OK).Text);
+                ], async first => (await w.Core.Client.Get($"/v1/orders/{first.Id}")).Expect(HttpStatusCode.OK).Text,
+                    async first => (await w.Core.Client.Post($"/v1/orders/{first.Id}/cancel")).Expect(HttpStatusCode.OK));
             case "order-cancel":
             {
                 var o1 = await S.Order(w.Core, w.Supplier, 1_000m);
@@ -212,7 +234,8 @@ public sealed class ContractCoverageTests(ApiFixture fixture) : IClassFixture<Ap
                     ($"/v1/orders/{o2}/financing", Json(new { funderId = w.Funder.Id, amount = 1_000m })),
                 ], async first => (await w.Supplier.Client.Get($"/v1/loans/{first.Id}")).Expect(HttpStatusCode.OK).Text + " / "
                                   + await StateText.Facility(w.Funder.Client, w.Lending) + " / "
-                                  + (await w.Supplier.Client.Get($"/v1/orders/{o2}")).Expect(HttpStatusCode.OK).Text);
+                                  + (await w.Supplier.Client.Get($"/v1/orders/{o2}")).Expect(HttpStatusCode.OK).Text,
+                    async first => (await w.Supplier.Client.Post($"/v1/loans/{first.Id}/repay", new { amount = 400m })).Expect(HttpStatusCode.OK));
             }
             case "loan-repay":
             {
@@ -225,7 +248,8 @@ public sealed class ContractCoverageTests(ApiFixture fixture) : IClassFixture<Ap
                     ($"/v1/loans/{l2}/repay", Json(new { amount = 100m })),
                 ], async _ => (await w.Supplier.Client.Get($"/v1/loans/{l1}")).Expect(HttpStatusCode.OK).Text + " / "
                               + (await w.Supplier.Client.Get($"/v1/loans/{l2}")).Expect(HttpStatusCode.OK).Text + " / "
-                              + await StateText.Facility(w.Funder.Client, w.Lending));
+                              + await StateText.Facility(w.Funder.Client, w.Lending),
+                    async _ => (await w.Supplier.Client.Post($"/v1/loans/{l1}/repay", new { amount = 50m })).Expect(HttpStatusCode.OK));
             }
             case "clock-advance":
                 // The replay must not move the clock a second time.
@@ -234,12 +258,25 @@ public sealed class ContractCoverageTests(ApiFixture fixture) : IClassFixture<Ap
                     ("/v1/admin/clock/advance", Json(new { days = 2 })),
                 ], async _ => "today " + await S.Today());
             case "risk-stress":
-                // Nothing to change; the 422 and the replay are the contract.
-                return new(op, "/v1/risk/stress", Json(new { defaultingIds = new[] { w.Core.Id } }), HttpStatusCode.OK,
+            {
+                // A stress test changes nothing; in between, a new core's voucher is discounted, so a fresh answer would differ.
+                var (core, supplier, funder, _) = await S.Cast(1_000_000m);
+                var v = await S.ActiveVoucher(core, supplier, 1_000m);
+                (await supplier.Client.Post($"/v1/vouchers/{v}/discount", new { funderId = funder.Id, amount = 100m })).Expect(HttpStatusCode.Created);
+                await Drained();
+                return new(op, "/v1/risk/stress", Json(new { defaultingIds = new[] { core.Id } }), HttpStatusCode.OK,
                 [
-                    ("/v1/risk/stress", Json(new { defaultingIds = new[] { w.Supplier.Id } })),
-                    ("/v1/risk/stress", Json(new { defaultingIds = new[] { w.Core.Id, w.Supplier.Id } })),
-                ], async _ => "today " + await S.Today());
+                    ("/v1/risk/stress", Json(new { defaultingIds = new[] { supplier.Id } })),
+                    ("/v1/risk/stress", Json(new { defaultingIds = new[] { core.Id, supplier.Id } })),
+                ], async _ => "today " + await S.Today(),
+                    async first =>
+                    {
+                        Assert.Contains("100.00", first.Text);
+                        (await supplier.Client.Post($"/v1/vouchers/{v}-2/discount", new { funderId = funder.Id, amount = 200m })).Expect(HttpStatusCode.Created);
+                        await Drained();
+                        Assert.Contains("300.00", (await op.Post("/v1/risk/stress", new { defaultingIds = new[] { core.Id } })).Expect(HttpStatusCode.OK).Text);
+                    });
+            }
             default:
                 throw new ArgumentOutOfRangeException(nameof(endpoint), endpoint, null);
         }
@@ -491,6 +528,10 @@ public sealed class ContractCoverageTests(ApiFixture fixture) : IClassFixture<Ap
         var lending = await s.Facility(funder, supplier, 100_000_000m, rate: 0.06m);
         return new World(core, supplier, supplier2, funder, facility, lending);
     }
+
+    private async Task Drained() =>
+        await Eventually.True(async () => (await S.Operator.Get("/v1/risk/reconciliation")).Expect(HttpStatusCode.OK).Json.GetProperty("consistent").GetBoolean(),
+            TimeSpan.FromSeconds(30), "the exposure stream drains");
 
     private async Task<string> Pending(World w, decimal amount) =>
         (await w.Core.Client.Post("/v1/vouchers", new
