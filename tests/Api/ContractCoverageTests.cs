@@ -396,7 +396,9 @@ public sealed class ContractCoverageTests(ApiFixture fixture) : IClassFixture<Ap
 
     /// <summary>
     /// Alerts page by their id (a database sequence): <c>next</c> is the last id of a full page, and an alert raised during a walk
-    /// has a larger id than any before it, so the walk sees it, once.
+    /// has a larger id than any before it, so the walk sees it, once. Other activity of this class may still raise alerts
+    /// (concentration checks run after exposure events are applied), so the walk is held to: every alert stored before it and the
+    /// one raised during it, each exactly once, in id order, and nothing that is not stored.
     /// </summary>
     [Fact]
     public async Task Alerts_CursorWalksEveryAlertOnce_InIdOrder_IncludingOneRaisedBetweenPages()
@@ -413,7 +415,9 @@ public sealed class ContractCoverageTests(ApiFixture fixture) : IClassFixture<Ap
         var roots = new List<string>();
         for (var i = 0; i < 7; i++) roots.Add(await LongTenor());
 
-        Assert.True((await Stored()).Count >= 7);
+        await Drained();
+        var before = await Stored();
+        Assert.True(before.Count >= 7);
         const int limit = 3;
 
         var walked = new List<JsonElement>();
@@ -439,10 +443,9 @@ public sealed class ContractCoverageTests(ApiFixture fixture) : IClassFixture<Ap
         Assert.Equal(ids.Order(), ids);
         Assert.Equal(ids.Count, ids.Distinct().Count());
         Assert.True(sizes.Count >= 3 && sizes[^1] < limit, string.Join(",", sizes));
-        // Every stored alert, up to the last one walked, exactly once (later ones, raised by other activity after the walk, may follow).
-        var stored = await Stored();
-        Assert.Equal(stored.Where(a => a.Id <= ids[^1]).Select(a => (a.Id, a.Kind, a.SubjectId)),
-            walked.Select(a => (a.GetProperty("id").GetInt64(), a.GetProperty("kind").GetString()!, a.GetProperty("subjectId").GetString()!)));
+        var seen = walked.Select(a => (a.GetProperty("id").GetInt64(), a.GetProperty("kind").GetString()!, a.GetProperty("subjectId").GetString()!)).ToList();
+        Assert.Empty(before.Except(seen));
+        Assert.Empty(seen.Except(await Stored()));
         foreach (var root in roots)
             Assert.Single(walked, a => a.GetProperty("subjectId").GetString() == root && a.GetProperty("kind").GetString() == "long_tenor");
 
