@@ -3,6 +3,7 @@ using System.Net;
 using System.Text.Json;
 using SupplyChain.Grains.Common;
 using SupplyChain.Tests.Infrastructure;
+using static SupplyChain.Tests.Infrastructure.Problems;
 
 namespace SupplyChain.Tests.Api;
 
@@ -767,13 +768,5 @@ public sealed class AuthorizationMatrixTests(ApiFixture fixture) : IClassFixture
         Assert.Equal((root, $"{root}-1", $"{root}-2"), (discount.GetProperty("parent").GetProperty("id").GetString(), id,
             discount.GetProperty("remainder").GetProperty("id").GetString()));
         return (root, id);
-    }
-
-    private static void AssertProblem(ApiResult result, HttpStatusCode status, string code)
-    {
-        Assert.True(result.Status == status, $"Expected {(int)status} {code} but got {(int)result.Status}: {result.Text}");
-        Assert.StartsWith("application/problem+json", result.ContentType);
-        Assert.Equal(code, result.Code);
-        Assert.Equal((int)status, result.Json.GetProperty("status").GetInt32());
     }
 }

@@ -2,6 +2,7 @@ using System.Net;
 using System.Text.Json;
 using SupplyChain.Grains.Common;
 using SupplyChain.Tests.Infrastructure;
+using static SupplyChain.Tests.Infrastructure.Problems;
 
 namespace SupplyChain.Tests.Api;
 
@@ -956,24 +957,4 @@ public sealed class BadInputTests(ApiFixture fixture) : IClassFixture<ApiFixture
     /// <summary>A JSON object from raw member values; a null value leaves the member out.</summary>
     private static string Obj(params (string Name, string? Raw)[] members) =>
         "{" + string.Join(",", members.Where(m => m.Raw is not null).Select(m => $"{Str(m.Name)}:{m.Raw}")) + "}";
-
-    private static JsonElement AssertProblem(ApiResult result, HttpStatusCode status, string code)
-    {
-        Assert.True(result.Status == status, $"Expected {(int)status} {code} but got {(int)result.Status}: {result.Text}");
-        Assert.StartsWith("application/problem+json", result.ContentType);
-        Assert.Equal(code, result.Code);
-        Assert.Equal((int)status, result.Json.GetProperty("status").GetInt32());
-        return result.Json;
-    }
-
-    private static void AssertValidation(ApiResult result, string field) =>
-        AssertNames(AssertProblem(result, HttpStatusCode.BadRequest, "validation_failed"), field);
-
-    private static void AssertNames(JsonElement problem, string field)
-    {
-        Assert.True(problem.TryGetProperty("errors", out var errors) && errors.ValueKind == JsonValueKind.Object,
-            $"No errors member: {problem}");
-        Assert.True(errors.TryGetProperty(field, out var messages) && messages.GetArrayLength() > 0,
-            $"errors does not name '{field}': {errors}");
-    }
 }

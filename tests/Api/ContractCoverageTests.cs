@@ -4,6 +4,7 @@ using System.Text.Json;
 using Dapper;
 using SupplyChain.Grains.Common;
 using SupplyChain.Tests.Infrastructure;
+using static SupplyChain.Tests.Infrastructure.Problems;
 
 namespace SupplyChain.Tests.Api;
 
@@ -587,20 +588,4 @@ public sealed class ContractCoverageTests(ApiFixture fixture) : IClassFixture<Ap
     }
 
     private static string Json(object value) => JsonSerializer.Serialize(value, new JsonSerializerOptions(JsonSerializerDefaults.Web));
-
-    private static JsonElement AssertProblem(ApiResult result, HttpStatusCode status, string code)
-    {
-        Assert.True(result.Status == status, $"Expected {(int)status} {code} but got {(int)result.Status}: {result.Text}");
-        Assert.StartsWith("application/problem+json", result.ContentType);
-        Assert.Equal(code, result.Code);
-        Assert.Equal((int)status, result.Json.GetProperty("status").GetInt32());
-        return result.Json;
-    }
-
-    private static void AssertValidation(ApiResult result, string field)
-    {
-        var problem = AssertProblem(result, HttpStatusCode.BadRequest, "validation_failed");
-        Assert.True(problem.TryGetProperty("errors", out var errors) && errors.ValueKind == JsonValueKind.Object, $"No errors member: {problem}");
-        Assert.True(errors.TryGetProperty(field, out var messages) && messages.GetArrayLength() > 0, $"errors does not name '{field}': {errors}");
-    }
 }

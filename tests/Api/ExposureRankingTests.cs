@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using SupplyChain.Tests.Infrastructure;
+using static SupplyChain.Tests.Infrastructure.Problems;
 
 namespace SupplyChain.Tests.Api;
 
@@ -92,11 +93,4 @@ public sealed class ExposureRankingTests(ApiFixture fixture) : IClassFixture<Api
             i.GetProperty("funderHeld").GetDecimal(), i.GetProperty("supplierHeld").GetDecimal())).ToList();
 
     private static (string, string) Ordered(string a, string b) => string.CompareOrdinal(a, b) < 0 ? (a, b) : (b, a);
-
-    private static void AssertValidation(ApiResult result, string field)
-    {
-        Assert.True(result.Status == HttpStatusCode.BadRequest, $"Expected 400 but got {(int)result.Status}: {result.Text}");
-        Assert.Equal("validation_failed", result.Code);
-        Assert.True(result.Json.TryGetProperty("errors", out var errors) && errors.TryGetProperty(field, out _), $"errors does not name '{field}': {result.Text}");
-    }
 }

@@ -3,6 +3,7 @@ using System.Runtime.CompilerServices;
 using System.Text.Json;
 using SupplyChain.Grains.Common;
 using SupplyChain.Tests.Infrastructure;
+using static SupplyChain.Tests.Infrastructure.Problems;
 
 namespace SupplyChain.Tests.Api;
 
@@ -1112,20 +1113,4 @@ public sealed class LendingInputTests(ApiFixture fixture) : IClassFixture<ApiFix
     /// <summary>A JSON object from raw member values; a null value leaves the member out.</summary>
     private static string Obj(params (string Name, string? Raw)[] members) =>
         "{" + string.Join(",", members.Where(m => m.Raw is not null).Select(m => $"{Str(m.Name)}:{m.Raw}")) + "}";
-
-    private static JsonElement AssertProblem(ApiResult result, HttpStatusCode status, string code)
-    {
-        Assert.True(result.Status == status, $"Expected {(int)status} {code} but got {(int)result.Status}: {result.Text}");
-        Assert.StartsWith("application/problem+json", result.ContentType);
-        Assert.Equal(code, result.Code);
-        Assert.Equal((int)status, result.Json.GetProperty("status").GetInt32());
-        return result.Json;
-    }
-
-    private static void AssertValidation(ApiResult result, string field)
-    {
-        var problem = AssertProblem(result, HttpStatusCode.BadRequest, "validation_failed");
-        Assert.True(problem.TryGetProperty("errors", out var errors) && errors.ValueKind == JsonValueKind.Object, $"No errors member: {problem}");
-        Assert.True(errors.TryGetProperty(field, out var messages) && messages.GetArrayLength() > 0, $"errors does not name '{field}': {errors}");
-    }
 }
