@@ -13,6 +13,8 @@ namespace SupplyChain.Tests.Faults;
 /// This gate is a statement-level trigger, which runs before any row is read or locked. A statement trigger cannot see
 /// the key, so it tells completions (the only plain UPDATE statement on the table) from BeginAsync's upsert by the
 /// statement's text, and <see cref="WaitingAsync"/> counts the waiting completions rather than naming their keys.
+/// Either gate must be opened well within Npgsql's command timeout (30 s): a completion held longer fails, and the API
+/// answers 500 and frees the key (its effect stays stored; the grains dedupe a retry).
 /// </summary>
 public sealed class CompletionGate : IAsyncDisposable
 {

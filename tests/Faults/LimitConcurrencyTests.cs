@@ -40,8 +40,7 @@ public sealed class LimitConcurrencyTests(LimitConcurrencyTests.TwoSilos cluster
             // be taken over by a duplicate, which the retry storm below would count as a second first answer.
             A.Environment["SupplyChain__IdempotencyLeaseSeconds"] = "60";
             B.Environment["SupplyChain__IdempotencyLeaseSeconds"] = "60";
-            await A.StartAsync();
-            await B.StartAsync();
+            await Task.WhenAll(A.StartAsync(), B.StartAsync());
         }
 
         public async Task DisposeAsync()
@@ -85,12 +84,13 @@ public sealed class LimitConcurrencyTests(LimitConcurrencyTests.TwoSilos cluster
 
         using var stop = new CancellationTokenSource();
         var readers = ClientsOf(core, 2);
-        var sampled = Sample(stop.Token, i => readers[i % 2].Get($"/v1/participants/{core.Id}/issuance"),
-            json => (json.GetProperty("limit").GetDecimal(), json.GetProperty("outstanding").GetDecimal()));
+        var sampled = Enumerable.Range(0, 3).Select(n => Sample(stop.Token, i => readers[(n + i) % 2].Get($"/v1/participants/{core.Id}/issuance"),
+            json => (json.GetProperty("limit").GetDecimal(), json.GetProperty("outstanding").GetDecimal()))).ToList();
         var answers = await AllAtOnce(requests.Select(r => (Func<Task<ApiResult>>)(() =>
             r.Client.Post("/v1/vouchers", new { beneficiaryId = r.To.Id, amount = r.Amount, maturityDate = maturity }, r.Key))).ToList());
         stop.Cancel();
-        var samples = await sampled;
+        var loops = await Task.WhenAll(sampled);
+        var samples = loops.SelectMany(x => x).ToList();
 
         // Every answer is 201 or 409 limit_exceeded, nothing else.
         for (var i = 0; i < answers.Length; i++)
@@ -107,7 +107,7 @@ public sealed class LimitConcurrencyTests(LimitConcurrencyTests.TwoSilos cluster
         Assert.Equal(limit, position.GetProperty("limit").GetDecimal());
         Assert.NotEmpty(samples);
         Assert.All(samples, x => Assert.True(x.Used <= limit && x.Limit == limit, $"sampled outstanding {x.Used} of limit {x.Limit}"));
-        AssertNeverShrinks(samples.Select(x => x.Used).ToList(), "outstanding (nothing frees the limit during the burst)");
+        foreach (var loop in loops) AssertNeverShrinks(loop.Select(x => x.Used).ToList(), "outstanding (nothing frees the limit during the burst)");
 
         // Every accepted root exists under the id its caller and key name, as answered; no refused one exists.
         foreach (var (r, answer) in accepted)
@@ -172,12 +172,13 @@ public sealed class LimitConcurrencyTests(LimitConcurrencyTests.TwoSilos cluster
 
         using var stop = new CancellationTokenSource();
         var readers = ClientsOf(funder, 2);
-        var sampled = Sample(stop.Token, i => readers[i % 2].Get($"/v1/facilities/{facility}"),
-            json => (json.GetProperty("limit").GetDecimal(), json.GetProperty("used").GetDecimal()));
+        var sampled = Enumerable.Range(0, 3).Select(n => Sample(stop.Token, i => readers[(n + i) % 2].Get($"/v1/facilities/{facility}"),
+            json => (json.GetProperty("limit").GetDecimal(), json.GetProperty("used").GetDecimal()))).ToList();
         var answers = await AllAtOnce(discounts.Select(d => (Func<Task<ApiResult>>)(() =>
             d.Client.Post($"/v1/vouchers/{d.Fragment}/discount", new { funderId = funder.Id, amount = d.Amount }, d.Key))).ToList());
         stop.Cancel();
-        var samples = await sampled;
+        var loops = await Task.WhenAll(sampled);
+        var samples = loops.SelectMany(x => x).ToList();
 
         for (var i = 0; i < answers.Length; i++)
             Assert.True(answers[i].Status == HttpStatusCode.Created || (answers[i].Status == HttpStatusCode.Conflict && answers[i].Code == "insufficient_limit"),
@@ -191,7 +192,7 @@ public sealed class LimitConcurrencyTests(LimitConcurrencyTests.TwoSilos cluster
         Assert.Equal(sum, used);
         Assert.NotEmpty(samples);
         Assert.All(samples, x => Assert.True(x.Used <= limit && x.Limit == limit, $"sampled usage {x.Used} of limit {x.Limit}"));
-        AssertNeverShrinks(samples.Select(x => x.Used).ToList(), "usage (nothing frees the facility during the burst)");
+        foreach (var loop in loops) AssertNeverShrinks(loop.Select(x => x.Used).ToList(), "usage (nothing frees the facility during the burst)");
 
         // Each accepted discount: the financed fragment is the funder's, as answered. Each refused one: the fragment
         // is still active with its holder, for its whole face.
@@ -242,7 +243,7 @@ public sealed class LimitConcurrencyTests(LimitConcurrencyTests.TwoSilos cluster
     // ------------------------------------------------------------------------------------------------------------
 
     /// <summary>
-    /// Discounts of 500.00 fragments run without pause from twelve loops (two per tree, over both silos) while one
+    /// Discounts of 500.00 fragments run continuously from twelve loops (two per tree, over both silos) while one
     /// controller, step by step, repays due vouchers (which frees room), raises the limit, cuts it below usage and raises
     /// it again, and reads the facility between steps. The controller's reads and limit changes are one ordered timeline
     /// of the facility grain; between two consecutive views usage can only have grown through reservations checked
@@ -369,10 +370,10 @@ public sealed class LimitConcurrencyTests(LimitConcurrencyTests.TwoSilos cluster
         await SetLimit(3_000m);
         await Repay(due[2]);
         await Repay(due[3]);
-        await Until("repaid under the cut", v => v.Used <= 6_000m);
+        await Until("repaid under the cut", v => v.Used <= 6_000m || Accepted() > 6_000m);
         var triedBefore = Interlocked.Read(ref answered);
-        await Until("discounts tried under the cut", _ => Interlocked.Read(ref answered) >= triedBefore + 12);
-        Assert.Equal(6_000m, Accepted());
+        await Until("discounts tried under the cut", _ => Interlocked.Read(ref answered) >= triedBefore + 12 || Accepted() > 6_000m);
+        Assert.True(Accepted() == 6_000m, $"{Accepted() - 6_000m} more was discounted while a cut to 3,000.00, below usage, was in force");
         Assert.Equal(6_000m, (await Read("after the cut")).Used);
         // 5. Raised to 12,000.00: filled again.
         await SetLimit(12_000m);
@@ -460,7 +461,9 @@ public sealed class LimitConcurrencyTests(LimitConcurrencyTests.TwoSilos cluster
             Assert.True(a.Status == HttpStatusCode.Created || (a.Status == HttpStatusCode.Conflict && a.Code == "idempotency_key_in_flight"),
                 $"{path}: {(int)a.Status} {a.Text}");
         var created = answers.Where(a => a.Status == HttpStatusCode.Created).ToList();
-        var first = Assert.Single(created, a => !a.Headers.Contains("Idempotent-Replayed"));
+        var ran = created.Where(a => !a.Headers.Contains("Idempotent-Replayed")).ToList();
+        Assert.True(ran.Count == 1, $"{path}: {ran.Count} of {answers.Length} requests with one key ran (answered without Idempotent-Replayed)");
+        var first = ran[0];
         Assert.All(created, a => Assert.Equal(first.Bytes, a.Bytes));
         var after = (await clients[^1].Post(path, body, key)).Expect(HttpStatusCode.Created);
         Assert.Equal(first.Bytes, after.Bytes);
@@ -499,7 +502,10 @@ public sealed class LimitConcurrencyTests(LimitConcurrencyTests.TwoSilos cluster
         return await Task.WhenAll(tasks);
     }
 
-    /// <summary>Reads (limit, used) again and again, alternating silos, until stopped; at least once after the stop.</summary>
+    /// <summary>
+    /// Reads (limit, used) again and again, alternating silos, until stopped; at least once after the stop. One loop's
+    /// reads are answered in order by the one grain, so within a loop they are in the grain's order.
+    /// </summary>
     private static Task<List<(decimal Limit, decimal Used)>> Sample(CancellationToken stop, Func<int, Task<ApiResult>> read,
         Func<JsonElement, (decimal, decimal)> view) => Task.Run(async () =>
     {
