@@ -102,7 +102,7 @@ public sealed class CrashTests(ITestOutputHelper output) : IAsyncLifetime
         // Hold the answers at the gate: from now on each request stores its effect and then waits before its answer is
         // stored. Once several wait, kill the process: those are known to have taken effect with their answer lost.
         await gate.CloseAsync();
-        await Eventually.True(async () => (await gate.WaitingAsync()).Count(h => h.TookEffect) >= 4, TimeSpan.FromSeconds(60),
+        await Eventually.True(async () => (await gate.WaitingAsync()).Count(h => h.TookEffect) >= 4, TimeSpan.FromSeconds(20),
             "requests that took effect waiting at the gate");
         await _silo.KillAsync();
         stop.Cancel();

@@ -37,7 +37,7 @@ public sealed class InFlightTests(InFlightTests.TwoProcesses cluster, ITestOutpu
 
         public DbGate Gate { get; private set; } = null!;
 
-        public CompletionGate Completions { get; private set; } = null!;
+        public DbGate Completions { get; private set; } = null!;
 
         private bool _firstKilled;
 
@@ -57,7 +57,7 @@ public sealed class InFlightTests(InFlightTests.TwoProcesses cluster, ITestOutpu
             }
             await Task.WhenAll(First.StartAsync(), Second.StartAsync());
             Gate = await DbGate.OnIdempotencyCompletionAsync(Db);
-            Completions = await CompletionGate.InstallAsync(Db);
+            Completions = await DbGate.BeforeRowLockAsync(Db);
         }
 
         /// <summary>The lease test kills the first process; a test that runs after it (none, in the order above) starts it again.</summary>
@@ -104,7 +104,7 @@ public sealed class InFlightTests(InFlightTests.TwoProcesses cluster, ITestOutpu
         try
         {
             first = viaFirst.PostRaw(path, Body, key);
-            await Eventually.True(async () => await cluster.Completions.WaitingAsync() == 1, TimeSpan.FromSeconds(60),
+            await Eventually.True(async () => await cluster.Completions.WaitingCountAsync() == 1, TimeSpan.FromSeconds(60),
                 "the first request's completion waits at the gate");
 
             // Its effect is stored, its answer is not.
@@ -163,7 +163,7 @@ public sealed class InFlightTests(InFlightTests.TwoProcesses cluster, ITestOutpu
         try
         {
             var first = cluster.First.Client(supplier.Client.ApiKey).PostRaw(path, Body, key);
-            await Eventually.True(async () => (await cluster.Gate.WaitingAsync()).Contains(key), TimeSpan.FromSeconds(60),
+            await Eventually.True(async () => (await cluster.Gate.WaitingAsync()).Any(h => h.Key == key), TimeSpan.FromSeconds(60),
                 "the first request's completion waits at the gate");
             storedChildren = await SplitChildren(s, core, root);
 

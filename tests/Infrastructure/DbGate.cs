@@ -12,25 +12,39 @@ namespace SupplyChain.Tests.Infrastructure;
 /// (<see cref="WaitingAsync"/>), can kill the API process, and can end the waiting sessions so that nothing the dead
 /// process began commits afterwards (<see cref="TerminateWaitingAsync"/>). Open, the gate costs one uncontended lock
 /// per completion. Nothing of it is in the product: it is installed by the test, in the test's own database.
+/// <para>
+/// This gate is a row-level trigger, and PostgreSQL locks the row before such a trigger runs: a held completion holds
+/// its record's row lock, so another process's BeginAsync for the same key (an upsert, which locks the conflicting row
+/// first) waits behind it instead of answering 409 in flight. To see that 409, use <see cref="BeforeRowLockAsync"/>:
+/// a statement-level trigger that holds completions before any row is locked, but cannot name them (it counts them).
+/// Either gate must be opened well within Npgsql's command timeout (30 s): a completion held longer fails, the API
+/// answers 500 and frees the key (the effect stays stored; the grains dedupe the retry).
+/// </para>
 /// </summary>
 public sealed class DbGate : IAsyncDisposable
 {
-    private const long LockKey = 0x5C_6A7E; // any constant: advisory locks are per database
+    private const string BeforeLockName = "gate-before-row-lock";
     private readonly TestDatabase _db;
+    private readonly long _lockKey; // any constant: advisory locks are per database
     private NpgsqlConnection? _holder;
 
-    private DbGate(TestDatabase db) => _db = db;
+    private DbGate(TestDatabase db, long lockKey)
+    {
+        _db = db;
+        _lockKey = lockKey;
+    }
 
     /// <summary>Installs the gate on idempotency completions (the schema must exist: start a silo first).</summary>
     public static async Task<DbGate> OnIdempotencyCompletionAsync(TestDatabase db)
     {
+        const long lockKey = 0x5C_6A7E;
         await using var connection = db.Open();
         await connection.ExecuteAsync(
             $"""
             CREATE OR REPLACE FUNCTION test_gate_idempotency() RETURNS trigger LANGUAGE plpgsql AS $fn$
             BEGIN
                 PERFORM set_config('application_name', left('gate:' || NEW.status_code || ':' || NEW.idem_key, 63), true);
-                PERFORM pg_advisory_xact_lock_shared({LockKey});
+                PERFORM pg_advisory_xact_lock_shared({lockKey});
                 RETURN NEW;
             END
             $fn$;
@@ -38,7 +52,45 @@ public sealed class DbGate : IAsyncDisposable
             CREATE TRIGGER test_gate_idempotency BEFORE UPDATE ON idempotency_records
                 FOR EACH ROW WHEN (OLD.state = 'in_flight' AND NEW.state = 'done') EXECUTE FUNCTION test_gate_idempotency();
             """);
-        return new DbGate(db);
+        return new DbGate(db, lockKey);
+    }
+
+    /// <summary>
+    /// Installs a gate that holds completions before their UPDATE locks the record's row (a statement-level trigger; it
+    /// tells the completion, the only plain UPDATE of the table, from BeginAsync's upsert by the statement's text).
+    /// It cannot see keys: use <see cref="WaitingCountAsync"/>.
+    /// </summary>
+    public static async Task<DbGate> BeforeRowLockAsync(TestDatabase db)
+    {
+        const long lockKey = 0x5C_6A7F;
+        await using var connection = db.Open();
+        await connection.ExecuteAsync(
+            $"""
+            CREATE OR REPLACE FUNCTION test_gate_before_row_lock() RETURNS trigger LANGUAGE plpgsql AS $fn$
+            BEGIN
+                IF upper(ltrim(current_query(), E' \t\r\n')) LIKE 'UPDATE IDEMPOTENCY_RECORDS%' THEN
+                    PERFORM set_config('application_name', '{BeforeLockName}', true);
+                    PERFORM pg_advisory_xact_lock_shared({lockKey});
+                END IF;
+                RETURN NULL;
+            END
+            $fn$;
+            DROP TRIGGER IF EXISTS test_gate_before_row_lock ON idempotency_records;
+            CREATE TRIGGER test_gate_before_row_lock BEFORE UPDATE ON idempotency_records
+                FOR EACH STATEMENT EXECUTE FUNCTION test_gate_before_row_lock();
+            """);
+        return new DbGate(db, lockKey);
+    }
+
+    /// <summary>How many completions wait at a <see cref="BeforeRowLockAsync"/> gate now.</summary>
+    public async Task<int> WaitingCountAsync()
+    {
+        await using var connection = _db.Open();
+        return await connection.ExecuteScalarAsync<int>(
+            $"""
+            SELECT count(*) FROM pg_stat_activity
+            WHERE datname = current_database() AND application_name = '{BeforeLockName}' AND wait_event_type = 'Lock'
+            """);
     }
 
     /// <summary>From now on, completions wait until <see cref="OpenAsync"/>.</summary>
@@ -46,7 +98,7 @@ public sealed class DbGate : IAsyncDisposable
     {
         if (_holder is not null) return;
         _holder = _db.Open();
-        await _holder.ExecuteAsync($"SELECT pg_advisory_lock({LockKey})");
+        await _holder.ExecuteAsync($"SELECT pg_advisory_lock({_lockKey})");
     }
 
     /// <summary>A request waiting at the gate: its Idempotency-Key and the status of the answer it is about to store.</summary>
@@ -85,7 +137,7 @@ public sealed class DbGate : IAsyncDisposable
     public async Task OpenAsync()
     {
         if (_holder is null) return;
-        await _holder.ExecuteAsync($"SELECT pg_advisory_unlock({LockKey})");
+        await _holder.ExecuteAsync($"SELECT pg_advisory_unlock({_lockKey})");
         await _holder.DisposeAsync();
         _holder = null;
     }

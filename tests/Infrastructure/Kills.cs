@@ -50,7 +50,7 @@ public static class Kills
                 var inFlightNow = inFlight.Count;
                 if (kills.Count == 0)
                 {
-                    kills.Add(new Kill(inFlightNow, await gate.KillWhileHeldAsync(victim, heldAtLeast, TimeSpan.FromSeconds(90))));
+                    kills.Add(new Kill(inFlightNow, await gate.KillWhileHeldAsync(victim, heldAtLeast, TimeSpan.FromSeconds(20))));
                 }
                 else
                 {
