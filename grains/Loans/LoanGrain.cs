@@ -67,6 +67,10 @@ public sealed partial class LoanGrain(
             case LoanPhase.Disbursed:
                 return Fault.Conflict("A loan with this id already exists.");
             case LoanPhase.Aborted:
+                // The refusal is stored; an attempt that died between storing it and giving the room back left the order
+                // and the facility holding it until their sweeps ask. The retry gives it back now (both are idempotent),
+                // so that an answered refusal never leaves the order blocked for the next request.
+                if (S.OrderId is not null) await ReleaseHeld();
                 return S.AbortedBecause!;
             case LoanPhase.Originating when S.OriginationOperationId != operationId:
                 return Fault.Conflict("Another financing with this id is in progress.");
@@ -220,12 +224,10 @@ public sealed partial class LoanGrain(
                 // Nobody finished this financing in time: close the id for good (stored first, so a stale activation
                 // releases nothing), then give the room back.
                 await Abort(Fault.Conflict("The financing did not complete and was abandoned; ask again with a new Idempotency-Key."));
-                await Order.ReleaseLoan(LoanId);
-                await Facility.Release(LoanId);
+                await ReleaseHeld();
                 return;
             case LoanPhase.Aborted when S.OrderId is not null:
-                await Order.ReleaseLoan(LoanId);
-                await Facility.Release(LoanId);
+                await ReleaseHeld();
                 return;
             default:
                 // No intent was ever stored here, so nothing took effect: close the id, then release what the asker holds.
@@ -235,6 +237,13 @@ public sealed partial class LoanGrain(
                 if (facilityId is not null) await GrainFactory.GetGrain<IFacilityGrain>(facilityId).Release(LoanId);
                 return;
         }
+    }
+
+    /// <summary>Gives back whatever the order and the facility hold for this loan (only once its refusal is stored).</summary>
+    private async Task ReleaseHeld()
+    {
+        await Order.ReleaseLoan(LoanId);
+        await Facility.Release(LoanId);
     }
 
     public Task<TreePositions> GetPositions() =>

@@ -62,6 +62,25 @@ public sealed class LendingGrainTests(ClusterFixture fixture) : IClassFixture<Cl
     }
 
     [Fact]
+    public async Task ARetriedRefusedFinancing_GivesBackWhatADeadAttemptStillHeld_AtOnce()
+    {
+        var (core, supplier, funder, orderId) = await FinancedCast();
+        var order = G.GetGrain<IOrderGrain>(orderId);
+        Assert.True((await G.GetGrain<IFacilityGrain>(Ids.Facility(funder, supplier.Id)).SetLimit(Money.FromYuan(1))).IsOk);
+        var loanId = Ids.Loan("refused-op");
+        var loan = G.GetGrain<ILoanGrain>(loanId);
+        var command = new FinanceOrder(orderId, funder, Money.FromYuan(5_000));
+        Assert.Equal(FaultCodes.InsufficientLimit, (await loan.Originate(supplier, "refused-op", command)).Fault?.Code);
+
+        // As if the attempt had died after storing its refusal and before giving the order its room back (found by the
+        // lending bank test: the order then refused the voucher paying it, "a financing is in progress", until its sweep).
+        Assert.True((await order.ReserveLoan(loanId, supplier.Id, funder, Money.FromYuan(5_000), await Today())).IsOk);
+        // The client's retry gets the stored refusal, and the order is free at once, well before any sweep would ask.
+        Assert.Equal(FaultCodes.InsufficientLimit, (await loan.Originate(supplier, "refused-op", command)).Fault?.Code);
+        Assert.True((await order.Cancel(core, "cancel")).IsOk);
+    }
+
+    [Fact]
     public async Task AClosedLoopIssuanceThatNeverCompleted_ReleasesTheOrderAndTheLoan()
     {
         var (core, supplier, funder, orderId) = await FinancedCast();
