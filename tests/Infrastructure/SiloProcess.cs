@@ -27,6 +27,9 @@ public sealed class SiloProcess : IAsyncDisposable
     {
         _connectionString = connectionString;
         _executable = executable;
+        LogPath = Path.Combine(
+            System.Environment.GetEnvironmentVariable("SUPPLYCHAIN_TEST_ARTIFACTS") ?? Path.Combine(AppContext.BaseDirectory, "artifacts"),
+            "silo-logs", $"{Database[..Math.Min(Database.Length, 28)]}-{_executable}-{_httpPort}.log");
     }
 
     public Uri BaseAddress => new($"http://127.0.0.1:{_httpPort}");
@@ -35,9 +38,12 @@ public sealed class SiloProcess : IAsyncDisposable
     /// The process's whole output across its restarts. The folder is $SUPPLYCHAIN_TEST_ARTIFACTS (./test.sh sets it to
     /// the repository's artifacts/), else artifacts/ beside the test assembly.
     /// </summary>
-    public string LogPath { get; } = Path.Combine(
-        System.Environment.GetEnvironmentVariable("SUPPLYCHAIN_TEST_ARTIFACTS") ?? Path.Combine(AppContext.BaseDirectory, "artifacts"),
-        "silo-logs", $"{DateTime.UtcNow:yyyyMMdd-HHmmss}-{Guid.NewGuid().ToString("N")[..6]}.log");
+    public string LogPath { get; }
+
+    /// <summary>The test's database and the executable: which test, which process.</summary>
+    private string LogName => $"{Database}-{_executable}";
+
+    private string Database => new Npgsql.NpgsqlConnectionStringBuilder(_connectionString).Database ?? "nodb";
 
     public string RecentOutput
     {
@@ -53,7 +59,7 @@ public sealed class SiloProcess : IAsyncDisposable
                 Directory.CreateDirectory(Path.GetDirectoryName(LogPath)!);
                 _log = new StreamWriter(LogPath, append: true) { AutoFlush = true };
             }
-            _log.WriteLine($"=== {_executable} start {++_starts} at {DateTime.UtcNow:O}: http {_httpPort}, silo {_siloPort}, gateway {_gatewayPort} ===");
+            _log.WriteLine($"=== {LogName} start {++_starts} at {DateTime.UtcNow:O}: http {_httpPort}, silo {_siloPort}, gateway {_gatewayPort} ===");
             _lastLines.Clear();
         }
         var start = new ProcessStartInfo(Path.Combine(AppContext.BaseDirectory, _executable))
