@@ -29,6 +29,7 @@ public sealed class ObligorRiskGrain(
     private Task? _flushing;
     private long _applied;
     private long _duplicates;
+    private readonly HashSet<string> _concentrationToCheck = new();
 
     public Task OnSubscribed(IStreamSubscriptionHandleFactory handleFactory) =>
         handleFactory.Create<ExposureBatch>().ResumeAsync(this);
@@ -57,28 +58,44 @@ public sealed class ObligorRiskGrain(
         {
             var events = _buffer.ToList();
             _buffer.Clear();
+            int added;
             try
             {
-                await Apply(events);
+                added = await store.ApplyAsync(events.Select(ToRow).ToList());
             }
             catch (Exception e)
             {
                 // Not acknowledged, so the trees send these again.
                 logger.LogWarning(e, "Could not apply {Count} exposure events of {ObligorId}; they will be re-sent", events.Count, this.GetPrimaryKeyString());
+                continue;
+            }
+            _applied += added;
+            _duplicates += events.Count - added;
+            // Any change to a funder's holdings can move its concentration: each funder these events touched is checked,
+            // and stays to be checked until a check succeeds (their re-sent events would be duplicates, and check nothing).
+            if (added > 0)
+                foreach (var funder in events.SelectMany(e => new[] { e.Before, e.After }).Where(p => p?.HolderRole == "funder"))
+                    _concentrationToCheck.Add(funder!.HolderId);
+            try
+            {
+                foreach (var funder in _concentrationToCheck.ToList())
+                {
+                    await alerts.CheckConcentrationAsync(funder, rules.Value.ConcentrationThreshold, time.UtcNow);
+                    _concentrationToCheck.Remove(funder);
+                }
+                Acknowledge(events);
+            }
+            catch (Exception e)
+            {
+                logger.LogWarning(e, "Applied {Count} exposure events of {ObligorId} but could not finish checking concentration or acknowledging; " +
+                                     "unacknowledged events are re-sent and ignored as duplicates", events.Count, this.GetPrimaryKeyString());
             }
         }
     }
 
-    private async Task Apply(List<ExposureEvent> events)
+    /// <summary>Tells each producing tree or loan, one-way, to stop re-sending what was applied.</summary>
+    private void Acknowledge(List<ExposureEvent> events)
     {
-        var added = await store.ApplyAsync(events.Select(ToRow).ToList());
-        _applied += added;
-        _duplicates += events.Count - added;
-        // Any change to a funder's holdings can move its concentration: check each funder these events touched.
-        if (added > 0)
-            foreach (var funder in events.SelectMany(e => new[] { e.Before, e.After })
-                         .Where(p => p?.HolderRole == "funder").Select(p => p!.HolderId).Distinct())
-                await alerts.CheckConcentrationAsync(funder, rules.Value.ConcentrationThreshold, time.UtcNow);
         foreach (var producer in events.GroupBy(e => e.RootId))
         {
             var ids = producer.Select(e => e.Id).Distinct().ToList();
