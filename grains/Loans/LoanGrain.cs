@@ -67,10 +67,7 @@ public sealed partial class LoanGrain(
             case LoanPhase.Disbursed:
                 return Fault.Conflict("A loan with this id already exists.");
             case LoanPhase.Aborted:
-                // The refusal is stored; an attempt that died between storing it and giving the room back left the order
-                // and the facility holding it until their sweeps ask. The retry gives it back now (both are idempotent),
-                // so that an answered refusal never leaves the order blocked for the next request.
-                if (S.OrderId is not null) await ReleaseHeld();
+                await TryDeliverOutbox(); // the attempt may have died before its releases went out
                 return S.AbortedBecause!;
             case LoanPhase.Originating when S.OriginationOperationId != operationId:
                 return Fault.Conflict("Another financing with this id is in progress.");
@@ -93,12 +90,7 @@ public sealed partial class LoanGrain(
         var terms = await Order.ReserveLoan(LoanId, S.BorrowerId, S.FunderId, new Money(S.PrincipalFen), today);
         if (!terms.IsOk) return await Abort(terms.Fault!);
         var rate = await Facility.Reserve(LoanId, LoanId, new Money(S.PrincipalFen), today);
-        if (!rate.IsOk)
-        {
-            var refused = await Abort(rate.Fault!);
-            await Order.ReleaseLoan(LoanId);
-            return refused;
-        }
+        if (!rate.IsOk) return await Abort(rate.Fault!);
 
         S.Phase = LoanPhase.Disbursed;
         S.AnnualRate = rate.Value;
@@ -221,13 +213,12 @@ public sealed partial class LoanGrain(
                 await TryDeliverOutbox();
                 return;
             case LoanPhase.Originating:
-                // Nobody finished this financing in time: close the id for good (stored first, so a stale activation
-                // releases nothing), then give the room back.
+                // Nobody finished this financing in time: close the id for good; the room goes back with the decision.
                 await Abort(Fault.Conflict("The financing did not complete and was abandoned; ask again with a new Idempotency-Key."));
-                await ReleaseHeld();
                 return;
             case LoanPhase.Aborted when S.OrderId is not null:
-                await ReleaseHeld();
+                await Order.ReleaseLoan(LoanId);
+                await Facility.Release(LoanId);
                 return;
             default:
                 // No intent was ever stored here, so nothing took effect: close the id, then release what the asker holds.
@@ -237,13 +228,6 @@ public sealed partial class LoanGrain(
                 if (facilityId is not null) await GrainFactory.GetGrain<IFacilityGrain>(facilityId).Release(LoanId);
                 return;
         }
-    }
-
-    /// <summary>Gives back whatever the order and the facility hold for this loan (only once its refusal is stored).</summary>
-    private async Task ReleaseHeld()
-    {
-        await Order.ReleaseLoan(LoanId);
-        await Facility.Release(LoanId);
     }
 
     public Task<TreePositions> GetPositions() =>
@@ -281,11 +265,22 @@ public sealed partial class LoanGrain(
         S.Outbox.Add(new LoanNotice { Kind = LoanNoticeKind.OrderOutstanding, AmountFen = S.OutstandingFen, Version = version });
     }
 
+    /// <summary>
+    /// Closes the id for good. Decide, store, then release: the releases of whatever the order and the facility may
+    /// hold for this loan are notices stored in the same write as the decision (a stale activation fails that write and
+    /// releases nothing), delivered right after it, and, if the process dies first, by a retry, the timer or the sweep.
+    /// </summary>
     private async Task<Fault> Abort(Fault fault)
     {
         S.Phase = LoanPhase.Aborted;
         S.AbortedBecause = fault;
+        if (S.OrderId is not null)
+        {
+            S.Outbox.Add(new LoanNotice { Kind = LoanNoticeKind.OrderRelease });
+            S.Outbox.Add(new LoanNotice { Kind = LoanNoticeKind.FacilityRelease });
+        }
         await Write();
+        await TryDeliverOutbox();
         return fault;
     }
 
@@ -361,6 +356,8 @@ public sealed partial class LoanGrain(
                 LoanNoticeKind.FacilityCommit => Facility.Commit(LoanId),
                 LoanNoticeKind.FacilityUsage => Facility.SetUsage(LoanId, new Money(n.AmountFen), n.Version),
                 LoanNoticeKind.FacilityClose => Facility.Close(LoanId),
+                LoanNoticeKind.OrderRelease => Order.ReleaseLoan(LoanId),
+                LoanNoticeKind.FacilityRelease => Facility.Release(LoanId),
                 _ => throw new InvalidOperationException($"Unknown notice {n.Kind}"),
             });
             S.Outbox.Remove(n);

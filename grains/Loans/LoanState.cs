@@ -87,6 +87,10 @@ public enum LoanNoticeKind
     FacilityCommit,
     FacilityUsage,
     FacilityClose,
+    /// <summary>An aborted financing gives back the order's room (stored with the decision to abort).</summary>
+    OrderRelease,
+    /// <summary>An aborted financing gives back the facility's room (stored with the decision to abort).</summary>
+    FacilityRelease,
 }
 
 public sealed class LoanNotice

@@ -62,7 +62,7 @@ public sealed class LendingGrainTests(ClusterFixture fixture) : IClassFixture<Cl
     }
 
     [Fact]
-    public async Task ARetriedRefusedFinancing_GivesBackWhatADeadAttemptStillHeld_AtOnce()
+    public async Task ARefusedFinancing_StoresItsReleasesWithTheRefusal_SoADeadAttemptsRoomComesBackOnTheRetry()
     {
         var (core, supplier, funder, orderId) = await FinancedCast();
         var order = G.GetGrain<IOrderGrain>(orderId);
@@ -72,10 +72,13 @@ public sealed class LendingGrainTests(ClusterFixture fixture) : IClassFixture<Cl
         var command = new FinanceOrder(orderId, funder, Money.FromYuan(5_000));
         Assert.Equal(FaultCodes.InsufficientLimit, (await loan.Originate(supplier, "refused-op", command)).Fault?.Code);
 
-        // As if the attempt had died after storing its refusal and before giving the order its room back (found by the
-        // lending bank test: the order then refused the voucher paying it, "a financing is in progress", until its sweep).
+        // As if the attempt had died after storing its refusal and before its releases reached the order (found by the
+        // lending bank test: the order then refused the voucher paying it, "a financing is in progress", until its
+        // sweep): the order holds the room again, and the loan's activation is gone.
         Assert.True((await order.ReserveLoan(loanId, supplier.Id, funder, Money.FromYuan(5_000), await Today())).IsOk);
-        // The client's retry gets the stored refusal, and the order is free at once, well before any sweep would ask.
+        await G.GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero);
+        // The client's retry gets the stored refusal, and the releases stored with it free the order at once, well before
+        // any sweep would ask.
         Assert.Equal(FaultCodes.InsufficientLimit, (await loan.Originate(supplier, "refused-op", command)).Fault?.Code);
         Assert.True((await order.Cancel(core, "cancel")).IsOk);
     }
