@@ -41,7 +41,7 @@ public static class Idempotency
                 return ApiResponse.Problem(400, FaultCodes.IdempotencyKeyMissing, "The Idempotency-Key header is not valid.",
                     "An Idempotency-Key is 1 to 255 printable ASCII characters.");
 
-            var operationId = Ids.Derive("operation", caller.Id + "\n" + key);
+            var operationId = Ids.Operation(caller.Id, key);
             http.Items[OperationKey] = operationId;
             var body = await Body.BufferAsync(http);
             var hash = SHA256.HashData([.. Encoding.UTF8.GetBytes($"{http.Request.Method} {http.Request.Path}\n"), .. body]);

@@ -166,16 +166,15 @@ public sealed class AuthorizationMatrixTests(ApiFixture fixture) : IClassFixture
         string? path = endpoint switch
         {
             "POST /v1/facilities" => $"/v1/facilities/{Ids.Facility(w.Funder.Id, w.Supplier2.Id)}",
-            "POST /v1/participants" when callerId is not null => $"/v1/participants/{Ids.Participant(Operation(callerId, key))}",
-            "POST /v1/risk-staff" when callerId is not null => $"/v1/participants/{Ids.RiskStaff(Operation(callerId, key))}",
-            "POST /v1/vouchers" when callerId is not null => $"/v1/vouchers/{Ids.VoucherRoot(Operation(callerId, key))}",
+            "POST /v1/participants" when callerId is not null => $"/v1/participants/{Ids.Participant(Ids.Operation(callerId, key))}",
+            "POST /v1/risk-staff" when callerId is not null => $"/v1/participants/{Ids.RiskStaff(Ids.Operation(callerId, key))}",
+            "POST /v1/vouchers" when callerId is not null => $"/v1/vouchers/{Ids.VoucherRoot(Ids.Operation(callerId, key))}",
             _ => null,
         };
         if (path is null) return;
         AssertProblem(await S.Operator.Get(path), HttpStatusCode.NotFound, "not_found");
     }
 
-    private static string Operation(string callerId, string key) => Ids.Derive("operation", callerId + "\n" + key);
 
     /// <summary>
     /// What a permitted call answered is what this caller asked for, in its own world: the object it named (ids,
@@ -190,7 +189,7 @@ public sealed class AuthorizationMatrixTests(ApiFixture fixture) : IClassFixture
         {
             case "POST /v1/participants":
             {
-                var id = Ids.Participant(Operation(self, key));
+                var id = Ids.Participant(Ids.Operation(self, key));
                 Assert.Equal($"id {id} name newcomer kind supplier", Fields(body, "id", "name", "kind"));
                 // The key handed out is the newcomer's own: with it, the newcomer reads itself.
                 var apiKey = body.GetProperty("apiKey").GetString();
@@ -214,7 +213,7 @@ public sealed class AuthorizationMatrixTests(ApiFixture fixture) : IClassFixture
             }
             case "POST /v1/risk-staff":
             {
-                var id = Ids.RiskStaff(Operation(self, key));
+                var id = Ids.RiskStaff(Ids.Operation(self, key));
                 Assert.Equal($"id {id} name analyst funderId {w.Funder.Id}", Fields(body, "id", "name", "funderId"));
                 // The key is the new staff's: with it, the staff reads its own record, which names its funder. (That the key's
                 // reads are narrowed to the funder is what the cross-party cases of RiskScoped, made the same way, show.)
@@ -246,7 +245,7 @@ public sealed class AuthorizationMatrixTests(ApiFixture fixture) : IClassFixture
             case "POST /v1/vouchers":
             {
                 // Issued in the caller's name: the root's id derives from the core and its key, and the core is its obligor.
-                var id = Ids.VoucherRoot(Operation(self, key));
+                var id = Ids.VoucherRoot(Ids.Operation(self, key));
                 Assert.Equal(Frag(w, id, id, null, w.Supplier.Id, 100m, 1, "pending", 90), FragmentText(body));
                 break;
             }

@@ -606,7 +606,7 @@ public sealed class BadInputTests(ApiFixture fixture) : IClassFixture<ApiFixture
         var result = await S.Operator.PostRaw("/v1/participants", BadParticipants[name].Body, key);
 
         AssertValidation(result, BadParticipants[name].Field);
-        AssertProblem(await S.Operator.Get($"/v1/participants/{Ids.Participant(Operation(Caller.OperatorId, key))}"), HttpStatusCode.NotFound, "not_found");
+        AssertProblem(await S.Operator.Get($"/v1/participants/{Ids.Participant(Ids.Operation(Caller.OperatorId, key))}"), HttpStatusCode.NotFound, "not_found");
     }
 
     [Theory]
@@ -631,7 +631,7 @@ public sealed class BadInputTests(ApiFixture fixture) : IClassFixture<ApiFixture
         var result = await w.Operator.PostRaw("/v1/risk-staff", body, key);
 
         AssertValidation(result, field);
-        AssertProblem(await w.Operator.Get($"/v1/participants/{Ids.RiskStaff(Operation(Caller.OperatorId, key))}"), HttpStatusCode.NotFound, "not_found");
+        AssertProblem(await w.Operator.Get($"/v1/participants/{Ids.RiskStaff(Ids.Operation(Caller.OperatorId, key))}"), HttpStatusCode.NotFound, "not_found");
     }
 
     // ------------------------------------------------------------------------------------------------
@@ -723,7 +723,7 @@ public sealed class BadInputTests(ApiFixture fixture) : IClassFixture<ApiFixture
 
         Assert.Equal(first.Text, again.Text);
         Assert.Equal("true", again.Headers.GetValues("Idempotent-Replayed").Single());
-        Assert.Equal(Ids.VoucherRoot(Operation(w.Core.Id, key)), first.Id);
+        Assert.Equal(Ids.VoucherRoot(Ids.Operation(w.Core.Id, key)), first.Id);
     }
 
     // ------------------------------------------------------------------------------------------------
@@ -935,16 +935,15 @@ public sealed class BadInputTests(ApiFixture fixture) : IClassFixture<ApiFixture
     {
         var path = endpoint switch
         {
-            "issue" => $"/v1/vouchers/{Ids.VoucherRoot(Operation(w.Core.Id, key))}",
+            "issue" => $"/v1/vouchers/{Ids.VoucherRoot(Ids.Operation(w.Core.Id, key))}",
             "facility" => $"/v1/facilities/{Ids.Facility(w.Funder2.Id, w.Core.Id)}",
-            "participant" => $"/v1/participants/{Ids.Participant(Operation(Caller.OperatorId, key))}",
-            "risk staff" => $"/v1/participants/{Ids.RiskStaff(Operation(Caller.OperatorId, key))}",
+            "participant" => $"/v1/participants/{Ids.Participant(Ids.Operation(Caller.OperatorId, key))}",
+            "risk staff" => $"/v1/participants/{Ids.RiskStaff(Ids.Operation(Caller.OperatorId, key))}",
             _ => null,
         };
         if (path is not null) AssertProblem(await S.Operator.Get(path), HttpStatusCode.NotFound, "not_found");
     }
 
-    private static string Operation(string callerId, string key) => Ids.Derive("operation", callerId + "\n" + key);
 
     private static async Task<Party> NewParty(Scenario s, string kind)
     {

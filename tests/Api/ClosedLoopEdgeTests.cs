@@ -367,7 +367,7 @@ public sealed class ClosedLoopEdgeTests(ApiFixture fixture) : IClassFixture<ApiF
         await Eventually.True(async () => (await S.Operator.Get("/v1/risk/reconciliation")).Expect(HttpStatusCode.OK).Json.GetProperty("consistent").GetBoolean(),
             TimeSpan.FromSeconds(30), "the exposure stream drains");
 
-    private static string LoanId(string supplierId, string key) => Ids.Loan(Ids.Derive("operation", supplierId + "\n" + key));
+    private static string LoanId(string supplierId, string key) => Ids.Loan(Ids.Operation(supplierId, key));
 
     /// <summary>An Idempotency-Key whose loan id (ids derive from the caller and its key) satisfies <paramref name="wanted"/>.</summary>
     private static string KeyFor(string supplierId, Func<string, bool> wanted)

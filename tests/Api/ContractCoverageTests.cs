@@ -581,7 +581,7 @@ public sealed class ContractCoverageTests(ApiFixture fixture) : IClassFixture<Ap
         for (var i = 0; ; i++)
         {
             var key = $"page-{Guid.NewGuid():N}";
-            var root = Ids.VoucherRoot(Ids.Derive("operation", coreId + "\n" + key));
+            var root = Ids.VoucherRoot(Ids.Operation(coreId, key));
             if (wanted(root)) return (key, root);
             Assert.True(i < 10_000);
         }

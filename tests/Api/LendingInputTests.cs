@@ -109,7 +109,7 @@ public sealed class LendingInputTests(ApiFixture fixture) : IClassFixture<ApiFix
 
         AssertValidation(result, c.Field);
         Assert.Equal(before, await w.Snapshot());
-        await AssertNoOrder(Ids.Order(Operation(w.Core.Id, key)));
+        await AssertNoOrder(Ids.Order(Ids.Operation(w.Core.Id, key)));
     }
 
     [Fact]
@@ -366,7 +366,7 @@ public sealed class LendingInputTests(ApiFixture fixture) : IClassFixture<ApiFix
 
         AssertProblem(over, HttpStatusCode.Conflict, "limit_exceeded");
         Assert.Equal(before, await w.Snapshot());
-        await AssertNoLoan(Ids.Loan(Operation(w.Supplier.Id, key)));
+        await AssertNoLoan(Ids.Loan(Ids.Operation(w.Supplier.Id, key)));
         Assert.Equal(0m, await w.LendingUsed());
 
         // The boundary itself is allowed.
@@ -413,7 +413,7 @@ public sealed class LendingInputTests(ApiFixture fixture) : IClassFixture<ApiFix
         AssertProblem(foreign, HttpStatusCode.NotFound, "not_found");
         Assert.Equal(ghost.Text, foreign.Text);
         Assert.Equal(before, await w.Snapshot());
-        await AssertNoLoan(Ids.Loan(Operation(other.Id, key)));
+        await AssertNoLoan(Ids.Loan(Ids.Operation(other.Id, key)));
         // The order's whole room is still there for its own supplier.
         await w.Borrow(70_000m);
     }
@@ -474,7 +474,7 @@ public sealed class LendingInputTests(ApiFixture fixture) : IClassFixture<ApiFix
 
         AssertValidation(result, c.Field);
         Assert.Equal(before, await w.Snapshot());
-        await AssertNoLoan(Ids.Loan(Operation(w.Supplier.Id, key)));
+        await AssertNoLoan(Ids.Loan(Ids.Operation(w.Supplier.Id, key)));
     }
 
     [Fact]
@@ -523,7 +523,7 @@ public sealed class LendingInputTests(ApiFixture fixture) : IClassFixture<ApiFix
         AssertProblem(result, HttpStatusCode.Conflict, "invalid_state");
         Assert.Equal(before, await w.Snapshot());
         Assert.Equal(0m, await w.LendingUsed());
-        await AssertNoLoan(Ids.Loan(Operation(w.Supplier.Id, key)));
+        await AssertNoLoan(Ids.Loan(Ids.Operation(w.Supplier.Id, key)));
     }
 
     [Fact]
@@ -539,7 +539,7 @@ public sealed class LendingInputTests(ApiFixture fixture) : IClassFixture<ApiFix
         AssertProblem(result, HttpStatusCode.Conflict, "invalid_state");
         Assert.Equal(before, await w.Snapshot());
         Assert.Equal(0m, await w.LendingUsed());
-        await AssertNoLoan(Ids.Loan(Operation(w.Supplier.Id, key)));
+        await AssertNoLoan(Ids.Loan(Ids.Operation(w.Supplier.Id, key)));
     }
 
     [Theory]
@@ -566,7 +566,7 @@ public sealed class LendingInputTests(ApiFixture fixture) : IClassFixture<ApiFix
 
         AssertProblem(result, HttpStatusCode.Conflict, "insufficient_limit");
         Assert.Equal(before, await w.Snapshot());
-        await AssertNoLoan(Ids.Loan(Operation(w.Supplier.Id, key)));
+        await AssertNoLoan(Ids.Loan(Ids.Operation(w.Supplier.Id, key)));
         // The room the refused loan held on the order was given back: the whole 70% can still be borrowed.
         await w.Borrow(70_000m);
         // And the refused funder did not become a lender on the order.
@@ -587,7 +587,7 @@ public sealed class LendingInputTests(ApiFixture fixture) : IClassFixture<ApiFix
         AssertProblem(result, HttpStatusCode.Conflict, "insufficient_limit");
         Assert.Equal(before, await w.Snapshot());
         Assert.Equal(20_000m, await w.LendingUsed());
-        await AssertNoLoan(Ids.Loan(Operation(w.Supplier.Id, key)));
+        await AssertNoLoan(Ids.Loan(Ids.Operation(w.Supplier.Id, key)));
         await w.Borrow(30_000m);
         Assert.Equal(50_000m, await w.LendingUsed());
     }
@@ -682,7 +682,7 @@ public sealed class LendingInputTests(ApiFixture fixture) : IClassFixture<ApiFix
         var key = Guid.NewGuid().ToString("N");
         AssertProblem(await w.Supplier.Client.Post($"/v1/orders/{w.Order}/financing", new { funderId = w.Funder.Id, amount = 80_000m }, key),
             HttpStatusCode.Conflict, "limit_exceeded");
-        var id = Ids.Loan(Operation(w.Supplier.Id, key));
+        var id = Ids.Loan(Ids.Operation(w.Supplier.Id, key));
         foreach (var client in new[] { w.Supplier.Client, w.Funder.Client, S.Operator })
             AssertProblem(await client.Get($"/v1/loans/{id}"), HttpStatusCode.NotFound, "not_found");
     }
@@ -827,7 +827,7 @@ public sealed class LendingInputTests(ApiFixture fixture) : IClassFixture<ApiFix
         AssertValidation(await IssueAgainst(w.Core, w.Supplier.Id, orderId, key: key), "orderId");
 
         Assert.Equal(before, await w.Snapshot());
-        await AssertNoVoucher(Ids.VoucherRoot(Operation(w.Core.Id, key)));
+        await AssertNoVoucher(Ids.VoucherRoot(Ids.Operation(w.Core.Id, key)));
     }
 
     [Theory]
@@ -850,7 +850,7 @@ public sealed class LendingInputTests(ApiFixture fixture) : IClassFixture<ApiFix
         AssertValidation(result, "orderId");
         Assert.Equal(before, await w.Snapshot());
         Assert.Equal(0m, (await other.Client.Get($"/v1/participants/{other.Id}/issuance")).Json.GetProperty("outstanding").GetDecimal());
-        await AssertNoVoucher(Ids.VoucherRoot(Operation(other.Id, key)));
+        await AssertNoVoucher(Ids.VoucherRoot(Ids.Operation(other.Id, key)));
         // The order's own buyer can still pay it.
         await w.PayOrder();
     }
@@ -868,7 +868,7 @@ public sealed class LendingInputTests(ApiFixture fixture) : IClassFixture<ApiFix
 
         AssertValidation(result, "beneficiaryId");
         Assert.Equal(before, await w.Snapshot());
-        await AssertNoVoucher(Ids.VoucherRoot(Operation(w.Core.Id, key)));
+        await AssertNoVoucher(Ids.VoucherRoot(Ids.Operation(w.Core.Id, key)));
         // The loan is not pinned by the refused voucher: the borrower can still repay it in cash.
         (await w.Supplier.Client.Post($"/v1/loans/{loan}/repay", new { amount = 100m })).Expect(HttpStatusCode.OK);
     }
@@ -885,7 +885,7 @@ public sealed class LendingInputTests(ApiFixture fixture) : IClassFixture<ApiFix
 
         Assert.Equal(before, await w.Snapshot());
         Assert.Equal(0m, await w.IssuanceOutstanding());
-        await AssertNoVoucher(Ids.VoucherRoot(Operation(w.Core.Id, key)));
+        await AssertNoVoucher(Ids.VoucherRoot(Ids.Operation(w.Core.Id, key)));
     }
 
     [Fact]
@@ -902,7 +902,7 @@ public sealed class LendingInputTests(ApiFixture fixture) : IClassFixture<ApiFix
 
         Assert.Equal(before, await w.Snapshot());
         Assert.Equal(100_000m, await w.IssuanceOutstanding());
-        await AssertNoVoucher(Ids.VoucherRoot(Operation(w.Core.Id, key)));
+        await AssertNoVoucher(Ids.VoucherRoot(Ids.Operation(w.Core.Id, key)));
         Assert.Equal(first, (await w.Core.Client.Get($"/v1/orders/{w.Order}")).Json.GetProperty("voucherId").GetString());
     }
 
@@ -923,7 +923,7 @@ public sealed class LendingInputTests(ApiFixture fixture) : IClassFixture<ApiFix
 
         Assert.Equal(before, await w.Snapshot());
         Assert.Equal(0m, await w.IssuanceOutstanding());
-        await AssertNoVoucher(Ids.VoucherRoot(Operation(w.Core.Id, key)));
+        await AssertNoVoucher(Ids.VoucherRoot(Ids.Operation(w.Core.Id, key)));
         // Nothing stays pinned: the loan takes cash, the order can be paid once the loan is gone.
         (await w.Supplier.Client.Post($"/v1/loans/{loan}/repay", new { amount = 40_000m })).Expect(HttpStatusCode.OK);
         await w.PayOrder();
@@ -943,7 +943,7 @@ public sealed class LendingInputTests(ApiFixture fixture) : IClassFixture<ApiFix
         AssertProblem(result, HttpStatusCode.Conflict, "limit_exceeded");
         Assert.Equal(before, await w.Snapshot());
         Assert.Equal(0m, await w.IssuanceOutstanding());
-        await AssertNoVoucher(Ids.VoucherRoot(Operation(w.Core.Id, key)));
+        await AssertNoVoucher(Ids.VoucherRoot(Ids.Operation(w.Core.Id, key)));
         // The order is not left claimed, nor the loan pinned: a voucher within the limit pays the order and repays the loan.
         await w.PayOrder();
         Assert.Equal("repaid", (await w.Supplier.Client.Get($"/v1/loans/{loan}")).Json.GetProperty("status").GetString());
@@ -1084,7 +1084,6 @@ public sealed class LendingInputTests(ApiFixture fixture) : IClassFixture<ApiFix
 
     private async Task AssertNoVoucher(string id) => AssertProblem(await S.Operator.Get($"/v1/vouchers/{id}"), HttpStatusCode.NotFound, "not_found");
 
-    private static string Operation(string callerId, string key) => Ids.Derive("operation", callerId + "\n" + key);
 
     private static string GhostOrder() => Ids.Order("ghost " + Guid.NewGuid());
 

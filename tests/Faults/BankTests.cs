@@ -219,7 +219,7 @@ public sealed class BankTests(ITestOutputHelper output) : IAsyncLifetime
         Oracles.AssertNone(Oracles.AcknowledgedEffects(acknowledged.Select(h => h.Answer.Json), fragments, roots, finalStates: true), "acknowledged effects");
         // A refused issue created nothing (a root's id derives from the caller and its key).
         foreach (var r in refused.Where(r => r.Path == "/v1/vouchers"))
-            Assert.Equal(HttpStatusCode.NotFound, (await op.Get($"/v1/vouchers/{Ids.VoucherRoot(Ids.Derive("operation", core.Id + "\n" + r.Key))}/tree")).Status);
+            Assert.Equal(HttpStatusCode.NotFound, (await op.Get($"/v1/vouchers/{Ids.VoucherRoot(Ids.Operation(core.Id, r.Key))}/tree")).Status);
 
         // Limits equal the ledger, and were never exceeded: usage = financed face <= the limit now in force; issuance
         // outstanding = the faces issued <= its limit (reservations of abandoned attempts are released by their sweep).

@@ -57,7 +57,6 @@ public sealed class LimitConcurrencyTests(LimitConcurrencyTests.TwoSilos cluster
     private ApiClient[] ClientsOf(Party party, int count = 6) =>
         Enumerable.Range(0, count).Select(i => (i % 2 == 0 ? cluster.A : cluster.B).Client(party.Client.ApiKey)).ToArray();
 
-    private static string Operation(string callerId, string key) => Ids.Derive("operation", callerId + "\n" + key);
 
     // ------------------------------------------------------------------------------------------------------------
     // (a) The issuance limit.
@@ -112,7 +111,7 @@ public sealed class LimitConcurrencyTests(LimitConcurrencyTests.TwoSilos cluster
         // Every accepted root exists under the id its caller and key name, as answered; no refused one exists.
         foreach (var (r, answer) in accepted)
         {
-            var root = Ids.VoucherRoot(Operation(core.Id, r.Key));
+            var root = Ids.VoucherRoot(Ids.Operation(core.Id, r.Key));
             Assert.Equal(root, answer.Id);
             var v = (await core.Client.Get($"/v1/vouchers/{root}")).Expect(HttpStatusCode.OK).Json;
             Assert.Equal((r.Amount, "pending", r.To.Id, core.Id),
@@ -120,7 +119,7 @@ public sealed class LimitConcurrencyTests(LimitConcurrencyTests.TwoSilos cluster
         }
         foreach (var (r, _) in refused)
         {
-            var root = Ids.VoucherRoot(Operation(core.Id, r.Key));
+            var root = Ids.VoucherRoot(Ids.Operation(core.Id, r.Key));
             Assert.Equal("not_found", (await s.Operator.Get($"/v1/vouchers/{root}")).Expect(HttpStatusCode.NotFound).Code);
         }
 
@@ -441,7 +440,7 @@ public sealed class LimitConcurrencyTests(LimitConcurrencyTests.TwoSilos cluster
         var issueKey = Guid.NewGuid().ToString("N");
         var issue = await Storm(ClientsOf(core, 10), "/v1/vouchers", new { beneficiaryId = supplier.Id, amount = 12_345.67m, maturityDate = maturity }, issueKey);
         var root = issue.Id;
-        Assert.Equal(Ids.VoucherRoot(Operation(core.Id, issueKey)), root);
+        Assert.Equal(Ids.VoucherRoot(Ids.Operation(core.Id, issueKey)), root);
         Assert.Equal(12_345.67m, (await core.Client.Get($"/v1/participants/{core.Id}/issuance")).Json.GetProperty("outstanding").GetDecimal());
         (await supplier.Client.Post($"/v1/vouchers/{root}/accept")).Expect(HttpStatusCode.OK);
 

@@ -11,6 +11,9 @@ public static class Ids
 {
     private const string Alphabet = "abcdefghijkmnpqrstuvwxyz23456789";
 
+    /// <summary>The operation id of a request: a function of the caller and its Idempotency-Key.</summary>
+    public static string Operation(string callerId, string idempotencyKey) => Derive("operation", callerId + "\n" + idempotencyKey);
+
     public static string Participant(string operationId) => "pt" + Derive("participant", operationId);
 
     public static string RiskStaff(string operationId) => "rs" + Derive("risk-staff", operationId);
