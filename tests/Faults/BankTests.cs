@@ -138,22 +138,13 @@ public sealed class BankTests(ITestOutputHelper output) : IAsyncLifetime
             while (!stop.IsCancellationRequested)
             {
                 var silo = _silos[random.Next(_silos.Length)];
-                try
+                var f = await Retrying.Try(() => silo.Client(bank.Client.ApiKey).Get($"/v1/facilities/{facility}"));
+                var i = await Retrying.Try(() => silo.Client(core.Client.ApiKey).Get($"/v1/participants/{core.Id}/issuance"));
+                if (f?.Status == HttpStatusCode.OK && i?.Status == HttpStatusCode.OK)
                 {
-                    var f = await silo.Client(bank.Client.ApiKey).Get($"/v1/facilities/{facility}");
-                    var i = await silo.Client(core.Client.ApiKey).Get($"/v1/participants/{core.Id}/issuance");
-                    if (f.Status == HttpStatusCode.OK && i.Status == HttpStatusCode.OK)
-                    {
-                        samples++;
-                        if (f.Amount("used") > f.Amount("limit")) breaches.Enqueue($"facility used {f.Amount("used")} > limit {f.Amount("limit")}");
-                        if (i.Amount("outstanding") > i.Amount("limit")) breaches.Enqueue($"issuance {i.Amount("outstanding")} > limit {i.Amount("limit")}");
-                    }
-                }
-                catch (HttpRequestException)
-                {
-                }
-                catch (TaskCanceledException)
-                {
+                    samples++;
+                    if (f.Amount("used") > f.Amount("limit")) breaches.Enqueue($"facility used {f.Amount("used")} > limit {f.Amount("limit")}");
+                    if (i.Amount("outstanding") > i.Amount("limit")) breaches.Enqueue($"issuance {i.Amount("outstanding")} > limit {i.Amount("limit")}");
                 }
                 await Task.Delay(TimeSpan.FromMilliseconds(200), CancellationToken.None);
             }
@@ -209,13 +200,7 @@ public sealed class BankTests(ITestOutputHelper output) : IAsyncLifetime
         var live = new Scenario(key => _silos[1].Client(key));
         var issued = acknowledged.Where(h => h.Path == "/v1/vouchers").Select(h => h.Answer.Id).ToList();
         var roots = holders.Select(h => h.Root).Concat(issued).ToList();
-        var fragments = new Dictionary<string, JsonElement>();
-        foreach (var root in roots)
-        {
-            var tree = (await live.Tree(coreOnLive, root)).Json;
-            Oracles.AssertNone(Oracles.TreeViolations(tree), $"tree {root}");
-            foreach (var f in tree.GetProperty("fragments").EnumerateArray()) Assert.True(fragments.TryAdd(f.GetProperty("id").GetString()!, f.Clone()));
-        }
+        var fragments = await live.Ledger(coreOnLive, roots);
         Oracles.AssertNone(Oracles.AcknowledgedEffects(acknowledged.Select(h => h.Answer.Json), fragments, roots, finalStates: true), "acknowledged effects");
         // A refused issue created nothing (a root's id derives from the caller and its key).
         foreach (var r in refused.Where(r => r.Path == "/v1/vouchers"))
@@ -223,7 +208,7 @@ public sealed class BankTests(ITestOutputHelper output) : IAsyncLifetime
 
         // Limits equal the ledger, and were never exceeded: usage = financed face <= the limit now in force; issuance
         // outstanding = the faces issued <= its limit (reservations of abandoned attempts are released by their sweep).
-        var financed = fragments.Values.Where(f => f.GetProperty("status").GetString() == "financed").Sum(f => f.GetProperty("amount").GetDecimal());
+        var financed = Scenario.Financed(fragments.Values);
         var limitNow = FacilityLimit + 5_000m * raised;
         await Eventually.True(async () => (await op.Get($"/v1/facilities/{facility}")).Json.GetProperty("used").GetDecimal() == financed,
             TimeSpan.FromSeconds(90), $"facility usage equals the financed face {financed}");
@@ -238,7 +223,7 @@ public sealed class BankTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.Equal(financed, (await op.Get($"/v1/risk/exposures/funder/{bank.Id}")).Json.GetProperty("outstanding").GetDecimal());
 
         await using var connection = _db.Open();
-        Assert.Equal(0, await LedgerChecks.GrainsWithTwoRows(connection));
+        Assert.Equal(0, await Oracles.GrainsWithTwoRows(connection));
         output.WriteLine($"{fragments.Count} fragments, {issued.Count} vouchers issued into the room of {IssueRoom}, {financed} financed of a limit of {limitNow}");
     }
 

@@ -57,20 +57,9 @@ public sealed class CrashTests(ITestOutputHelper output) : IAsyncLifetime
         {
             var sent = new Sent(client, path, body, Guid.NewGuid().ToString("N"));
             log.Enqueue(sent);
-            try
-            {
-                sent.Answer = await client.Post(path, body, sent.Key);
-                Interlocked.Increment(ref acknowledged);
-                return sent.Answer;
-            }
-            catch (HttpRequestException)
-            {
-                return null; // no answer: the process died under us
-            }
-            catch (TaskCanceledException)
-            {
-                return null;
-            }
+            sent.Answer = await Retrying.Try(() => client.Post(path, body, sent.Key)); // null: the process died under us
+            if (sent.Answer is not null) Interlocked.Increment(ref acknowledged);
+            return sent.Answer;
         }
 
         // Each worker: issue → accept → split → transfer part → accept it → discount part, again and again.
@@ -101,15 +90,10 @@ public sealed class CrashTests(ITestOutputHelper output) : IAsyncLifetime
 
         // Hold the answers at the gate: from now on each request stores its effect and then waits before its answer is
         // stored. Once several wait, kill the process: those are known to have taken effect with their answer lost.
-        await gate.CloseAsync();
-        await Eventually.True(async () => (await gate.WaitingAsync()).Count(h => h.TookEffect) >= 4, TimeSpan.FromSeconds(20),
-            "requests that took effect waiting at the gate");
-        await _silo.KillAsync();
+        var held = await gate.KillWhileHeldAsync(_silo, atLeast: 4, TimeSpan.FromSeconds(20));
         stop.Cancel();
         await Task.WhenAll(workers);
-        var gated = (await gate.WaitingAsync()).Select(h => h.Key).ToHashSet();
-        Assert.Equal(gated.Count, await gate.TerminateWaitingAsync());
-        await gate.OpenAsync();
+        var gated = held.Where(h => h.TookEffect).Select(h => h.Key).ToHashSet();
 
         var beforeKill = log.Where(x => x.Answer is not null).ToList();
         var lost = log.Where(x => x.Answer is null).ToList();
@@ -176,19 +160,13 @@ public sealed class CrashTests(ITestOutputHelper output) : IAsyncLifetime
         // Every fragment any answer showed is there, with the same identity, and with the holder and status of the last
         // answer that showed it (each worker's fragments are its own, and its lost request was its last); nothing else exists.
         var roots = log.Where(x => x.Path == "/v1/vouchers" && x.Answer?.Status == HttpStatusCode.Created).Select(x => x.Answer!.Id).ToList();
-        var fragments = new Dictionary<string, System.Text.Json.JsonElement>();
-        foreach (var root in roots)
-        {
-            var tree = (await sk.Tree(core with { Client = coreClient }, root)).Json;
-            Oracles.AssertNone(Oracles.TreeViolations(tree), $"tree {root}");
-            foreach (var f in tree.GetProperty("fragments").EnumerateArray()) fragments[f.GetProperty("id").GetString()!] = f.Clone();
-        }
+        var fragments = await sk.Ledger(core with { Client = coreClient }, roots);
         Oracles.AssertNone(Oracles.AcknowledgedEffects(
             log.Where(x => x.Answer is not null && (int)x.Answer.Status is >= 200 and < 300).Select(x => x.Answer!.Json), fragments, roots, finalStates: true),
             "acknowledged effects");
 
         // Limits agree with the ledger: issuance outstanding = faces of the roots; facility usage = funder-held fragments.
-        var financed = fragments.Values.Where(f => f.GetProperty("status").GetString() == "financed").Sum(f => f.GetProperty("amount").GetDecimal());
+        var financed = Scenario.Financed(fragments.Values);
         Assert.Equal(financed, (await _silo.Client(bank.Client.ApiKey).Get($"/v1/facilities/{facility}")).Json.GetProperty("used").GetDecimal());
         Assert.Equal(roots.Count * 1_000m, (await coreClient.Get($"/v1/participants/{core.Id}/issuance")).Json.GetProperty("outstanding").GetDecimal());
 
@@ -201,6 +179,6 @@ public sealed class CrashTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.Equal(roots.Count * 1_000m, (await opClient.Get($"/v1/risk/exposures/obligor/{core.Id}")).Json.GetProperty("outstanding").GetDecimal());
 
         await using var connection = _db.Open();
-        Assert.Equal(0, await LedgerChecks.GrainsWithTwoRows(connection));
+        Assert.Equal(0, await Oracles.GrainsWithTwoRows(connection));
     }
 }

@@ -78,14 +78,14 @@ public sealed class SplitBrainTests(ITestOutputHelper output) : IAsyncLifetime
 
         await paused.PauseAsync();
         // Requests to the frozen silo wait in its sockets; the same fragments are split through the live one.
-        var stale = roots.Select(r => Try(() => paused.Client(holder.Client.ApiKey).Post($"/v1/vouchers/{r}/transfer", new { toId = other.Id, amount = 1_000m }))).ToList();
+        var stale = roots.Select(r => Retrying.Try(() => paused.Client(holder.Client.ApiKey).Post($"/v1/vouchers/{r}/transfer", new { toId = other.Id, amount = 1_000m }))).ToList();
         var splits = new List<ApiResult>();
         foreach (var root in roots)
         {
             ApiResult? answer = null;
             await Eventually.True(async () =>
             {
-                answer = await Try(() => live.Client(holder.Client.ApiKey).Post($"/v1/vouchers/{root}/split", new { amounts = new[] { 400m, 600m } }, $"split-{root}"));
+                answer = await Retrying.Try(() => live.Client(holder.Client.ApiKey).Post($"/v1/vouchers/{root}/split", new { amounts = new[] { 400m, 600m } }, $"split-{root}"));
                 return answer is not null && (int)answer.Status < 500
                        && !(answer.Status == HttpStatusCode.Conflict && answer.Code == "idempotency_key_in_flight");
             }, TimeSpan.FromSeconds(90), "the live silo takes over the frozen silo's grains");
@@ -138,21 +138,5 @@ public sealed class SplitBrainTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.Equal(0, transferWon);
         Assert.Equal(0, both);
         Assert.True(fenced >= 1, "no stale activation tried to write: the fence was not exercised");
-    }
-
-    private static async Task<ApiResult?> Try(Func<Task<ApiResult>> call)
-    {
-        try
-        {
-            return await call();
-        }
-        catch (HttpRequestException)
-        {
-            return null;
-        }
-        catch (TaskCanceledException)
-        {
-            return null;
-        }
     }
 }

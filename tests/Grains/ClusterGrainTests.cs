@@ -151,6 +151,6 @@ public sealed class ClusterGrainTests(ClusterFixture fixture) : IClassFixture<Cl
             FROM orleansstorage WHERE grainidextensionstring = @key
             """, new { key }));
         Assert.Equal("23505", duplicate.SqlState);
-        Assert.Equal(0, await LedgerChecks.GrainsWithTwoRows(connection));
+        Assert.Equal(0, await Oracles.GrainsWithTwoRows(connection));
     }
 }

@@ -158,7 +158,8 @@ public sealed class DbGate : IAsyncDisposable
                 $"{atLeast} requests that took effect waiting at the gate");
             await victim.KillAsync();
             var held = await WaitingAsync();
-            await TerminateWaitingAsync();
+            var ended = await TerminateWaitingAsync();
+            Assert.True(ended >= held.Count, $"{held.Count} requests were held at the kill but only {ended} waiting sessions were ended");
             return held;
         }
         finally

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Dapper;
 
 namespace SupplyChain.Tests.Infrastructure;
 
@@ -127,4 +128,12 @@ public static class Oracles
         if (violations.Count > 0)
             Assert.Fail($"{what}: {violations.Count} violation(s)\n" + string.Join("\n", violations.Take(50)));
     }
+
+    /// <summary>How many grains have more than one storage row (must always be 0: the unique key on grain identity).</summary>
+    public static Task<int> GrainsWithTwoRows(Npgsql.NpgsqlConnection connection) =>
+        connection.ExecuteScalarAsync<int>(
+            """
+            SELECT count(*) FROM (SELECT 1 FROM orleansstorage
+            GROUP BY serviceid, graintypestring, grainidn0, grainidn1, grainidextensionstring HAVING count(*) > 1) d
+            """);
 }

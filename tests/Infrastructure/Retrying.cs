@@ -18,21 +18,29 @@ public static class Retrying
         while (true)
         {
             var silo = silos[random.Next(silos.Count)];
-            try
-            {
-                var answer = await silo.Client(apiKey).Post(path, body, key);
-                var inFlight = answer.Status == HttpStatusCode.Conflict && answer.Code == "idempotency_key_in_flight";
-                if ((int)answer.Status < 500 && !inFlight) return answer;
-            }
-            catch (HttpRequestException)
-            {
-            }
-            catch (TaskCanceledException)
-            {
-            }
+            var answer = await Try(() => silo.Client(apiKey).Post(path, body, key));
+            if (answer is not null && (int)answer.Status < 500 && !(answer.Status == HttpStatusCode.Conflict && answer.Code == "idempotency_key_in_flight"))
+                return answer;
             failed?.Invoke();
             if (deadline.Elapsed > TimeSpan.FromSeconds(180)) throw new TimeoutException($"No definite answer to {path} in 180 s");
             await Task.Delay(TimeSpan.FromMilliseconds(100 + random.Next(200)), CancellationToken.None);
+        }
+    }
+
+    /// <summary>One call; null when no answer came (the process died under it, or refused the connection).</summary>
+    public static async Task<ApiResult?> Try(Func<Task<ApiResult>> call)
+    {
+        try
+        {
+            return await call();
+        }
+        catch (HttpRequestException)
+        {
+            return null;
+        }
+        catch (TaskCanceledException)
+        {
+            return null;
         }
     }
 }

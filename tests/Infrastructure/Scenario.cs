@@ -65,6 +65,28 @@ public sealed class Scenario(Func<string?, ApiClient> clientFor)
     public async Task<ApiResult> Tree(Party core, string rootId) =>
         (await core.Client.Get($"/v1/vouchers/{rootId}/tree")).Expect(HttpStatusCode.OK);
 
+    /// <summary>
+    /// The ledger of <paramref name="roots"/> as their obligor reads it: each tree checked against its invariants
+    /// (<see cref="Oracles.TreeViolations"/>), and every fragment by id (an id appearing twice fails).
+    /// </summary>
+    public async Task<Dictionary<string, System.Text.Json.JsonElement>> Ledger(Party core, IEnumerable<string> roots)
+    {
+        var fragments = new Dictionary<string, System.Text.Json.JsonElement>();
+        foreach (var root in roots)
+        {
+            var tree = (await Tree(core, root)).Json;
+            Oracles.AssertNone(Oracles.TreeViolations(tree), $"tree {root}");
+            foreach (var f in tree.GetProperty("fragments").EnumerateArray())
+                Assert.True(fragments.TryAdd(f.GetProperty("id").GetString()!, f.Clone()), $"fragment {f.GetProperty("id")} appears twice");
+        }
+        return fragments;
+    }
+
+    /// <summary>The face of the financed fragments among <paramref name="fragments"/> (held by <paramref name="funderId"/>, if given).</summary>
+    public static decimal Financed(IEnumerable<System.Text.Json.JsonElement> fragments, string? funderId = null) =>
+        fragments.Where(f => f.GetProperty("status").GetString() == "financed" && (funderId is null || f.GetProperty("holderId").GetString() == funderId))
+            .Sum(f => f.GetProperty("amount").GetDecimal());
+
     /// <summary>The invariants of every tree (<see cref="Oracles.TreeViolations"/>): live fragments sum to the root's face, and so on.</summary>
     public async Task AssertTreeSums(Party core, string rootId) =>
         Oracles.AssertNone(Oracles.TreeViolations((await Tree(core, rootId)).Json), $"tree {rootId}");
