@@ -67,8 +67,7 @@ public sealed class AlertTests(ApiFixture fixture) : IClassFixture<ApiFixture>
         var s2 = await S.Participant("supplier");
         var elsewhere = await S.ActiveVoucher(other, s2, 10_000m, days: 60);
         (await s2.Client.Post($"/v1/vouchers/{elsewhere}/discount", new { funderId = bank.Id, amount = 10_000m })).Expect(HttpStatusCode.Created);
-        await Eventually.True(async () =>
-            (await S.Operator.Get("/v1/risk/reconciliation")).Json.GetProperty("consistent").GetBoolean(), TimeSpan.FromSeconds(30), "drained");
+        await S.ExposuresReconcile(TimeSpan.FromSeconds(30));
         Assert.Single(await AlertsAbout(bank.Id), a => a.GetProperty("kind").GetString() == "concentration");
 
         (await S.Operator.Post("/v1/admin/clock/advance", new { days = 21 })).Expect(HttpStatusCode.OK);

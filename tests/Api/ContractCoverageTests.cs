@@ -264,7 +264,7 @@ public sealed class ContractCoverageTests(ApiFixture fixture) : IClassFixture<Ap
                 var (core, supplier, funder, _) = await S.Cast(1_000_000m);
                 var v = await S.ActiveVoucher(core, supplier, 1_000m);
                 (await supplier.Client.Post($"/v1/vouchers/{v}/discount", new { funderId = funder.Id, amount = 100m })).Expect(HttpStatusCode.Created);
-                await Drained();
+                await S.ExposuresReconcile(TimeSpan.FromSeconds(30));
                 return new(op, "/v1/risk/stress", Json(new { defaultingIds = new[] { core.Id } }), HttpStatusCode.OK,
                 [
                     ("/v1/risk/stress", Json(new { defaultingIds = new[] { supplier.Id } })),
@@ -274,7 +274,7 @@ public sealed class ContractCoverageTests(ApiFixture fixture) : IClassFixture<Ap
                     {
                         Assert.Contains("100.00", first.Text);
                         (await supplier.Client.Post($"/v1/vouchers/{v}-2/discount", new { funderId = funder.Id, amount = 200m })).Expect(HttpStatusCode.Created);
-                        await Drained();
+                        await S.ExposuresReconcile(TimeSpan.FromSeconds(30));
                         Assert.Contains("300.00", (await op.Post("/v1/risk/stress", new { defaultingIds = new[] { core.Id } })).Expect(HttpStatusCode.OK).Text);
                     });
             }
@@ -416,7 +416,7 @@ public sealed class ContractCoverageTests(ApiFixture fixture) : IClassFixture<Ap
         var roots = new List<string>();
         for (var i = 0; i < 7; i++) roots.Add(await LongTenor());
 
-        await Drained();
+        await S.ExposuresReconcile(TimeSpan.FromSeconds(30));
         var before = await Stored();
         Assert.True(before.Count >= 7);
         const int limit = 3;
@@ -533,9 +533,6 @@ public sealed class ContractCoverageTests(ApiFixture fixture) : IClassFixture<Ap
         return new World(core, supplier, supplier2, funder, facility, lending);
     }
 
-    private async Task Drained() =>
-        await Eventually.True(async () => (await S.Operator.Get("/v1/risk/reconciliation")).Expect(HttpStatusCode.OK).Json.GetProperty("consistent").GetBoolean(),
-            TimeSpan.FromSeconds(30), "the exposure stream drains");
 
     private async Task<string> Pending(World w, decimal amount) =>
         (await w.Core.Client.Post("/v1/vouchers", new

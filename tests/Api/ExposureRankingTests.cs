@@ -48,8 +48,7 @@ public sealed class ExposureRankingTests(ApiFixture fixture) : IClassFixture<Api
         (await supplier.Client.Post($"/v1/vouchers/{v4}/discount", new { funderId = banks[0].Id, amount = 5_000m })).Expect(HttpStatusCode.Created);
         var order = await S.Order(cores[0], supplier, 20_000m);
         await S.Loan(supplier, order, banks[3], 10_000m);
-        await Eventually.True(async () => (await S.Operator.Get("/v1/risk/reconciliation")).Expect(HttpStatusCode.OK).Json.GetProperty("consistent").GetBoolean(),
-            TimeSpan.FromSeconds(30), "the exposure stream drains");
+        await S.ExposuresReconcile(TimeSpan.FromSeconds(30));
 
         var (c2, c3) = Ordered(cores[1].Id, cores[2].Id);
         var byObligor = new List<(string, string, decimal, decimal, decimal)>

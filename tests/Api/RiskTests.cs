@@ -18,17 +18,6 @@ public sealed class RiskTests(ApiFixture fixture) : IClassFixture<ApiFixture>
         return new Party(created.Id, "risk", fixture.Host.Client(created.Json.GetProperty("apiKey").GetString()));
     }
 
-    /// <summary>Waits until the streamed aggregates equal a recomputation from the trees.</summary>
-    private async Task Drained()
-    {
-        JsonElement last = default;
-        await Eventually.True(async () =>
-        {
-            last = (await S.Operator.Get("/v1/risk/reconciliation")).Expect(HttpStatusCode.OK).Json;
-            return last.GetProperty("consistent").GetBoolean();
-        }, TimeSpan.FromSeconds(30), "the exposure stream drains");
-    }
-
     private static decimal At(JsonElement map, string key) => map.TryGetProperty(key, out var v) ? v.GetDecimal() : 0m;
 
     [Fact]
@@ -42,7 +31,7 @@ public sealed class RiskTests(ApiFixture fixture) : IClassFixture<ApiFixture>
         var second = split.GetProperty("children")[1].GetProperty("id").GetString();
         (await s1.Client.Post($"/v1/vouchers/{first}/transfer", new { toId = s2.Id, amount = 20_000m })).Expect(HttpStatusCode.Created);
         (await s1.Client.Post($"/v1/vouchers/{second}/discount", new { funderId = bank.Id, amount = 30_000m })).Expect(HttpStatusCode.Created);
-        await Drained();
+        await S.ExposuresReconcile(TimeSpan.FromSeconds(30));
 
         var obligor = (await S.Operator.Get($"/v1/risk/exposures/obligor/{core.Id}")).Expect(HttpStatusCode.OK).Json;
         Assert.Equal(100_000m, obligor.GetProperty("outstanding").GetDecimal());
@@ -72,7 +61,7 @@ public sealed class RiskTests(ApiFixture fixture) : IClassFixture<ApiFixture>
         // At maturity the core repays: every position closes.
         (await S.Operator.Post("/v1/admin/clock/advance", new { days = 90 })).Expect(HttpStatusCode.OK);
         (await core.Client.Post($"/v1/vouchers/{root}/repay")).Expect(HttpStatusCode.OK);
-        await Drained();
+        await S.ExposuresReconcile(TimeSpan.FromSeconds(30));
         Assert.Equal(0m, (await S.Operator.Get($"/v1/risk/exposures/obligor/{core.Id}")).Json.GetProperty("outstanding").GetDecimal());
 
         // Each event says what happened, and the deltas of all of them sum to nothing left outstanding.
@@ -96,7 +85,7 @@ public sealed class RiskTests(ApiFixture fixture) : IClassFixture<ApiFixture>
             (await s1.Client.Post($"/v1/vouchers/{t.GetProperty("remainder").GetProperty("id").GetString()}/discount", new { funderId = bank.Id, amount = 1_000m }))
                 .Expect(HttpStatusCode.Created);
         }
-        await Drained();
+        await S.ExposuresReconcile(TimeSpan.FromSeconds(30));
         var before = (await S.Operator.Get($"/v1/risk/exposures/obligor/{core.Id}")).Expect(HttpStatusCode.OK).Text;
 
         var store = fixture.Host.Services.GetRequiredService<IExposureStore>();
@@ -116,7 +105,7 @@ public sealed class RiskTests(ApiFixture fixture) : IClassFixture<ApiFixture>
             TimeSpan.FromSeconds(30), "every replayed event reached the risk grain");
 
         Assert.Equal(before, (await S.Operator.Get($"/v1/risk/exposures/obligor/{core.Id}")).Expect(HttpStatusCode.OK).Text);
-        await Drained();
+        await S.ExposuresReconcile(TimeSpan.FromSeconds(30));
     }
 
     private static ExposurePosition? Position(PositionRow? p) =>
@@ -132,7 +121,7 @@ public sealed class RiskTests(ApiFixture fixture) : IClassFixture<ApiFixture>
         var d = (await s1.Client.Post($"/v1/vouchers/{root}/discount", new { funderId = bank.Id, amount = 3_000m })).Expect(HttpStatusCode.Created).Json;
         (await s1.Client.Post($"/v1/vouchers/{d.GetProperty("remainder").GetProperty("id").GetString()}/discount", new { funderId = other.Id, amount = 2_000m }))
             .Expect(HttpStatusCode.Created);
-        await Drained();
+        await S.ExposuresReconcile(TimeSpan.FromSeconds(30));
 
         foreach (var party in new[] { core, s1 })
             Assert.Equal("forbidden", (await party.Client.Get("/v1/risk/exposures?by=obligor")).Expect(HttpStatusCode.Forbidden).Code);

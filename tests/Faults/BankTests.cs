@@ -218,8 +218,7 @@ public sealed class BankTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.True(outstanding <= Clients * 100_000m + IssueRoom, $"issued {issued.Count} vouchers of 1,000.00 into room for {IssueRoom}");
         await Eventually.True(async () => (await op.Get($"/v1/participants/{core.Id}/issuance")).Amount("outstanding") == outstanding,
             TimeSpan.FromSeconds(90), $"issuance outstanding equals the issued face {outstanding}");
-        await Eventually.True(async () => (await op.Get("/v1/risk/reconciliation")).Json.GetProperty("consistent").GetBoolean(),
-            TimeSpan.FromSeconds(120), "streamed exposures equal a recomputation");
+        await live.ExposuresReconcile(TimeSpan.FromSeconds(120), "streamed exposures equal a recomputation");
         Assert.Equal(financed, (await op.Get($"/v1/risk/exposures/funder/{bank.Id}")).Json.GetProperty("outstanding").GetDecimal());
 
         await using var connection = _db.Open();

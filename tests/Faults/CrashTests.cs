@@ -173,8 +173,7 @@ public sealed class CrashTests(ITestOutputHelper output) : IAsyncLifetime
         // The exposure stream lost whatever was queued in the killed process; the trees kept those events and
         // send them again: once drained, the streamed aggregates equal a recomputation and the ledger, to the fen.
         var opClient = _silo.Client();
-        await Eventually.True(async () => (await opClient.Get("/v1/risk/reconciliation")).Json.GetProperty("consistent").GetBoolean(),
-            TimeSpan.FromSeconds(60), "exposures reconcile after the crash");
+        await sk.ExposuresReconcile(TimeSpan.FromSeconds(60), "exposures reconcile after the crash");
         Assert.Equal(financed, (await opClient.Get($"/v1/risk/exposures/funder/{bank.Id}")).Json.GetProperty("outstanding").GetDecimal());
         Assert.Equal(roots.Count * 1_000m, (await opClient.Get($"/v1/risk/exposures/obligor/{core.Id}")).Json.GetProperty("outstanding").GetDecimal());
 

@@ -288,8 +288,7 @@ public sealed class LendingBankTests(ITestOutputHelper output) : IAsyncLifetime
         var disbursed = (await connection.QueryAsync<string>("SELECT loan_id FROM loans WHERE status NOT IN ('aborted', 'originating')")).ToHashSet();
         Assert.Equal(loans.Keys.Order().ToList(), disbursed.Order().ToList());
 
-        await Eventually.True(async () => (await op.Get("/v1/risk/reconciliation")).Json.GetProperty("consistent").GetBoolean(),
-            TimeSpan.FromSeconds(120), "streamed exposures equal a recomputation");
+        await new Scenario(key => _silos[1].Client(key)).ExposuresReconcile(TimeSpan.FromSeconds(120), "streamed exposures equal a recomputation");
         Assert.Equal(financedOnCore + lendingOutstanding, (await Read($"/v1/risk/exposures/funder/{bank.Id}")).GetProperty("outstanding").GetDecimal());
         Assert.Equal(0, await Oracles.GrainsWithTwoRows(connection));
         output.WriteLine($"{loans.Count} loans, {vouchers.Count} vouchers against orders ({expired} unanswered past 7 days and cancelled), {repaidInCash.Count} loans repaid in full in cash, " +

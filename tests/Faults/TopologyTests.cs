@@ -44,7 +44,6 @@ public sealed class TopologyTests : IAsyncLifetime
             Assert.Equal("transferred", voucher.GetProperty("status").GetString());
             Assert.Equal(4_000m, (await process.Client(bank.Client.ApiKey).Get($"/v1/facilities/{facility}")).Json.GetProperty("used").GetDecimal());
         }
-        await Eventually.True(async () => (await _silo2.Client().Get("/v1/risk/reconciliation")).Json.GetProperty("consistent").GetBoolean(),
-            TimeSpan.FromSeconds(30), "exposures reconcile across the cluster");
+        await new Scenario(key => _silo2.Client(key)).ExposuresReconcile(TimeSpan.FromSeconds(30), "exposures reconcile across the cluster");
     }
 }

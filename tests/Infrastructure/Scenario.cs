@@ -66,6 +66,14 @@ public sealed class Scenario(Func<string?, ApiClient> clientFor)
         (await core.Client.Get($"/v1/vouchers/{rootId}/tree")).Expect(HttpStatusCode.OK);
 
     /// <summary>
+    /// Waits until GET /v1/risk/reconciliation says the streamed exposure aggregates equal a recomputation from the trees
+    /// and loans: the exposure stream has drained (it is asynchronous, and re-sends what a dead silo lost).
+    /// </summary>
+    public Task ExposuresReconcile(TimeSpan within, string because = "the exposure stream drains") =>
+        Eventually.True(async () => (await Operator.Get("/v1/risk/reconciliation")).Expect(HttpStatusCode.OK).Json.GetProperty("consistent").GetBoolean(),
+            within, because);
+
+    /// <summary>
     /// The ledger of <paramref name="roots"/> as their obligor reads it: each tree checked against its invariants
     /// (<see cref="Oracles.TreeViolations"/>), and every fragment by id (an id appearing twice fails).
     /// </summary>
