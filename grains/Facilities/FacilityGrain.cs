@@ -1,8 +1,7 @@
-using SupplyChain.Db.Stores;
 using Microsoft.Extensions.Options;
+using SupplyChain.Db.Stores;
 using SupplyChain.Grains.Common;
-using SupplyChain.Grains.Loans;
-using SupplyChain.Grains.Vouchers;
+using SupplyChain.Grains.Protocol;
 
 namespace SupplyChain.Grains.Facilities;
 
@@ -22,18 +21,12 @@ public sealed class FacilityState
 
     public List<PendingAlert> PendingAlerts { get; set; } = new();
 
-    /// <summary>Fragments the funder holds or is about to hold from the obligor: fragment id → usage.</summary>
-    public Dictionary<string, UsageEntry> Usage { get; set; } = new();
-}
+    /// <summary>The reservation book: fragments the funder holds or is about to hold from the obligor, and loans, by item id.</summary>
+    public Dictionary<string, Reservation> Usage { get; set; } = new();
 
-public sealed class UsageEntry
-{
-    public string RootId { get; set; } = "";
-    public long AmountFen { get; set; }
-    public bool Committed { get; set; }
-    public DateTimeOffset ReservedAt { get; set; }
-    /// <summary>For a loan: the loan version its amount is from.</summary>
-    public long Version { get; set; }
+    /// <summary>Brings a row stored before the reservation book, which named a loan or a tree only by its id, to its shape.</summary>
+    public void Upgrade() =>
+        new ReservationBook(Usage).Upgrade((_, row) => Ids.IsLoan(row.RootId!) ? EntityRef.Loan(row.RootId!) : EntityRef.Tree(row.RootId!));
 }
 
 public sealed class FacilityGrain(
@@ -45,9 +38,11 @@ public sealed class FacilityGrain(
     private ReservationSweep? _sweep;
 
     private FacilityState S => state.State;
+    private ReservationBook Book => new(S.Usage);
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
+        S.Upgrade();
         // The obligor's copy of this limit may have missed the last change if a process died in between.
         if (state.RecordExists) await NotifyObligor();
         await PendingAlert.DeliverAsync(S.PendingAlerts, alerts);
@@ -87,58 +82,40 @@ public sealed class FacilityGrain(
         return Outcome<Facility>.Ok(View());
     }
 
-    public async Task<Outcome<decimal>> Reserve(string fragmentId, string rootId, Money amount, DateOnly today)
+    public async Task<Outcome<decimal>> Reserve(string item, EntityRef owner, Money amount, DateOnly today)
     {
         if (!state.RecordExists)
             return new Fault(FaultCodes.InsufficientLimit, 409, "The funder has no facility on this obligor.");
-        if (S.Usage.TryGetValue(fragmentId, out var existing))
-            return existing.AmountFen == amount.Fen
-                ? Outcome<decimal>.Ok(S.AnnualRate)
-                : Fault.Conflict("The fragment is already reserved with another amount.");
+        switch (Book.AlreadyReserved(item, owner, amount.Fen))
+        {
+            case true: return Outcome<decimal>.Ok(S.AnnualRate);
+            case false: return Fault.Conflict("The item is already reserved with another amount.");
+        }
         if (today > S.ExpiresOn)
             return new Fault(FaultCodes.InsufficientLimit, 409, $"The facility expired on {S.ExpiresOn:yyyy-MM-dd}.");
-        var used = UsedFen();
+        var used = Book.UsedFen;
         if (used + amount.Fen > S.LimitFen)
             return new Fault(FaultCodes.InsufficientLimit, 409,
                 $"The facility has {new Money(Math.Max(0, S.LimitFen - used))} of room; {amount} is needed.");
-        S.Usage[fragmentId] = new UsageEntry { RootId = rootId, AmountFen = amount.Fen, ReservedAt = time.UtcNow };
+        Book.Reserve(item, owner, amount.Fen, time.UtcNow);
         await Write();
         EnsureSweep();
         return Outcome<decimal>.Ok(S.AnnualRate);
     }
 
-    public async Task Commit(string fragmentId)
-    {
-        if (S.Usage.TryGetValue(fragmentId, out var entry) && !entry.Committed)
-        {
-            entry.Committed = true;
-            await Write();
-        }
-    }
+    public Task Commit(string item) => WriteIf(Book.Commit(item));
 
-    public async Task Release(string fragmentId)
-    {
-        // A reserve that arrives after this (only from a stale activation, whose own write is then fenced out)
-        // is swept like any other open reservation.
-        if (S.Usage.TryGetValue(fragmentId, out var entry) && !entry.Committed && S.Usage.Remove(fragmentId))
-            await Write();
-    }
+    // A reserve that arrives after a release (only from a stale activation, whose own write is then fenced out)
+    // is swept like any other open reservation.
+    public Task Release(string item) => WriteIf(Book.Release(item));
 
-    public async Task SetUsage(string itemId, Money amount, long version)
-    {
-        if (!S.Usage.TryGetValue(itemId, out var entry) || version <= entry.Version) return;
-        entry.AmountFen = amount.Fen;
-        entry.Version = version;
-        entry.Committed = true; // only a loan that took effect reports its balance
-        await Write();
-    }
+    public Task SetAmount(string item, Money amount, long version) => WriteIf(Book.SetAmount(item, amount.Fen, version));
 
-    public async Task Close(string fragmentId)
-    {
-        if (S.Usage.Remove(fragmentId)) await Write();
-    }
+    public Task Close(string item) => WriteIf(Book.Close(item));
 
-    private long UsedFen() => S.Usage.Values.Sum(u => u.AmountFen);
+    private long UsedFen() => Book.UsedFen;
+
+    private Task WriteIf(bool changed) => changed ? Write() : Task.CompletedTask;
 
     /// <summary>Every write re-evaluates the usage thresholds; alerts go out after the write that decided them.</summary>
     private async Task Write()
@@ -169,11 +146,6 @@ public sealed class FacilityGrain(
         GrainFactory.GetGrain<IObligorGrain>(S.ObligorId!).SetFacilityLimit(this.GetPrimaryKeyString(), new Money(S.LimitFen), S.ExpiresOn);
 
     private void EnsureSweep() =>
-        (_sweep ??= new ReservationSweep(this, rules.Value.ReservationTimeout, () => time.UtcNow)).Ensure(
-            () => S.Usage.Where(u => !u.Value.Committed).Select(u => (u.Key, u.Value.RootId, u.Value.ReservedAt)),
-            (item, owner) =>
-            {
-                if (Ids.IsLoan(owner)) GrainFactory.GetGrain<ILoanGrain>(owner).ResolveOrigination(null, this.GetPrimaryKeyString()).Ignore();
-                else GrainFactory.GetGrain<IVoucherTreeGrain>(owner).ResolveDiscount(this.GetPrimaryKeyString(), item).Ignore();
-            });
+        (_sweep ??= new ReservationSweep(this, GrainFactory, EntityRef.Facility(this.GetPrimaryKeyString()), rules.Value.ReservationTimeout, () => time.UtcNow))
+        .Ensure(() => Book.Open);
 }

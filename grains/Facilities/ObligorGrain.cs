@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Options;
 using SupplyChain.Grains.Common;
-using SupplyChain.Grains.Vouchers;
+using SupplyChain.Grains.Protocol;
 
 namespace SupplyChain.Grains.Facilities;
 
@@ -9,8 +9,11 @@ public sealed class ObligorState
     public Dictionary<string, FacilityLimit> Facilities { get; set; } = new();
     public long? OperatorLimitFen { get; set; }
 
-    /// <summary>Unsettled, uncancelled roots: root id → face. Reserved until the tree exists, then committed.</summary>
-    public Dictionary<string, UsageEntry> Roots { get; set; } = new();
+    /// <summary>Unsettled, uncancelled roots: the reservation book by root id. Reserved until the tree exists, then committed.</summary>
+    public Dictionary<string, Reservation> Roots { get; set; } = new();
+
+    /// <summary>Brings a row stored before the reservation book to its shape.</summary>
+    public void Upgrade() => new ReservationBook(Roots).Upgrade((root, _) => EntityRef.Tree(root));
 }
 
 public sealed class FacilityLimit
@@ -27,9 +30,11 @@ public sealed class ObligorGrain(
     private ReservationSweep? _sweep;
 
     private ObligorState S => state.State;
+    private ReservationBook Book => new(S.Roots);
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
+        S.Upgrade();
         EnsureSweep();
         return Task.CompletedTask;
     }
@@ -50,39 +55,30 @@ public sealed class ObligorGrain(
 
     public async Task<Outcome<IssuancePosition>> Reserve(string rootId, Money amount, DateOnly today)
     {
-        if (S.Roots.TryGetValue(rootId, out var existing))
-            return existing.AmountFen == amount.Fen
-                ? Outcome<IssuancePosition>.Ok(Position(today))
-                : Fault.Conflict("This root is already reserved with another amount.");
+        switch (Book.AlreadyReserved(rootId, EntityRef.Tree(rootId), amount.Fen))
+        {
+            case true: return Outcome<IssuancePosition>.Ok(Position(today));
+            case false: return Fault.Conflict("This root is already reserved with another amount.");
+        }
         var position = Position(today);
         if (position.Outstanding.Fen + amount.Fen > position.Limit.Fen)
             return new Fault(FaultCodes.LimitExceeded, 409,
                 $"Issuing {amount} would take outstanding vouchers to {new Money(position.Outstanding.Fen + amount.Fen)}, above the issuance limit of {position.Limit}.");
-        S.Roots[rootId] = new UsageEntry { RootId = rootId, AmountFen = amount.Fen, ReservedAt = time.UtcNow };
+        Book.Reserve(rootId, EntityRef.Tree(rootId), amount.Fen, time.UtcNow);
         await state.WriteOrDeactivateAsync(this);
         EnsureSweep();
         return Outcome<IssuancePosition>.Ok(Position(today));
     }
 
-    public async Task Commit(string rootId)
-    {
-        if (S.Roots.TryGetValue(rootId, out var entry) && !entry.Committed)
-        {
-            entry.Committed = true;
-            await state.WriteOrDeactivateAsync(this);
-        }
-    }
+    public Task Commit(string rootId) => WriteIf(Book.Commit(rootId));
 
-    public async Task Release(string rootId)
-    {
-        if (S.Roots.TryGetValue(rootId, out var entry) && !entry.Committed && S.Roots.Remove(rootId))
-            await state.WriteOrDeactivateAsync(this);
-    }
+    public Task Release(string rootId) => WriteIf(Book.Release(rootId));
 
-    public async Task Close(string rootId)
-    {
-        if (S.Roots.Remove(rootId)) await state.WriteOrDeactivateAsync(this);
-    }
+    public Task Close(string rootId) => WriteIf(Book.Close(rootId));
+
+    public Task SetAmount(string rootId, Money amount, long version) => WriteIf(Book.SetAmount(rootId, amount.Fen, version));
+
+    private Task WriteIf(bool changed) => changed ? state.WriteOrDeactivateAsync(this) : Task.CompletedTask;
 
     public Task<IssuancePosition> GetPosition(DateOnly today) => Task.FromResult(Position(today));
 
@@ -90,12 +86,11 @@ public sealed class ObligorGrain(
     {
         var facilities = S.Facilities.Values.Where(f => f.ExpiresOn >= today).Sum(f => f.LimitFen);
         var limit = S.OperatorLimitFen ?? facilities;
-        return new IssuancePosition(new Money(limit), new Money(S.Roots.Values.Sum(r => r.AmountFen)),
+        return new IssuancePosition(new Money(limit), new Money(Book.UsedFen),
             S.OperatorLimitFen is { } op ? new Money(op) : null);
     }
 
     private void EnsureSweep() =>
-        (_sweep ??= new ReservationSweep(this, rules.Value.ReservationTimeout, () => time.UtcNow)).Ensure(
-            () => S.Roots.Where(r => !r.Value.Committed).Select(r => (r.Key, r.Key, r.Value.ReservedAt)),
-            (rootId, _) => GrainFactory.GetGrain<IVoucherTreeGrain>(rootId).ResolveIssuance(this.GetPrimaryKeyString()).Ignore());
+        (_sweep ??= new ReservationSweep(this, GrainFactory, EntityRef.Obligor(this.GetPrimaryKeyString()), rules.Value.ReservationTimeout, () => time.UtcNow))
+        .Ensure(() => Book.Open);
 }

@@ -1,4 +1,6 @@
+using System.Text.Json.Serialization;
 using SupplyChain.Grains.Common;
+using SupplyChain.Grains.Protocol;
 using SupplyChain.Grains.Risk;
 
 namespace SupplyChain.Grains.Loans;
@@ -7,7 +9,7 @@ public enum LoanPhase
 {
     /// <summary>Nothing stored yet.</summary>
     None,
-    /// <summary>Intent stored; room on the order and the facility may or may not be reserved.</summary>
+    /// <summary>Intent stored; room on what the loan draws on and on the facility may or may not be reserved.</summary>
     Originating,
     Disbursed,
     /// <summary>Refused or abandoned; the id can never become a loan.</summary>
@@ -15,15 +17,24 @@ public enum LoanPhase
 }
 
 /// <summary>The whole loan: one grain state, one write per change.</summary>
-public sealed class LoanState
+public sealed class LoanState : IOutboxState
 {
     public LoanPhase Phase { get; set; }
     public string OriginationOperationId { get; set; } = "";
     public Fault? AbortedBecause { get; set; }
 
+    internal IntentState Intent => Phase switch
+    {
+        LoanPhase.Originating => IntentState.Started,
+        LoanPhase.Disbursed => IntentState.Done,
+        LoanPhase.Aborted => IntentState.Aborted,
+        _ => IntentState.None,
+    };
+
     public string BorrowerId { get; set; } = "";
     public string FunderId { get; set; } = "";
-    public string? OrderId { get; set; }
+    /// <summary>What the loan draws on (<see cref="ILoanBase"/>): an order today, a guarantee group or a credit line next.</summary>
+    public EntityRef? DrawsOn { get; set; }
     public long PrincipalFen { get; set; }
     public decimal AnnualRate { get; set; }
     public DateOnly DisbursedOn { get; set; }
@@ -48,8 +59,8 @@ public sealed class LoanState
     /// <summary>A voucher against the order that will repay this loan, pinned until it settles or is released.</summary>
     public PendingSettlement? PendingSettlement { get; set; }
 
-    /// <summary>Effects on the order and the facility, stored with the change that caused them.</summary>
-    public List<LoanNotice> Outbox { get; set; } = new();
+    /// <summary>Effects on what the loan draws on and on the facility, stored with the change that caused them.</summary>
+    public List<Notice> Notices { get; set; } = new();
 
     public List<ExposureEvent> ExposureOutbox { get; set; } = new();
 
@@ -57,6 +68,19 @@ public sealed class LoanState
     public ExposurePosition? Exposed { get; set; }
 
     public List<PendingAlert> PendingAlerts { get; set; } = new();
+
+    // Stored before the durable outbox and the draws-on reference (until 2026-12): read once by Upgrade, never written.
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public string? OrderId { get; set; }
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull), JsonPropertyName("Outbox")] public List<LegacyLoanNotice>? LegacyOutbox { get; set; }
+
+    /// <summary>Brings a row stored by an earlier build to this shape; <paramref name="loanId"/> is the grain's key.</summary>
+    public void Upgrade(string loanId)
+    {
+        if (OrderId is not null) DrawsOn ??= EntityRef.Order(OrderId);
+        if (LegacyOutbox is not null && DrawsOn is not null)
+            Notices.InsertRange(0, LegacyOutbox.Select(n => n.ToNotice(loanId, DrawsOn, EntityRef.Facility(Ids.Facility(FunderId, BorrowerId)))));
+        (OrderId, LegacyOutbox) = (null, null);
+    }
 }
 
 public sealed class RepaymentRecord
@@ -74,28 +98,7 @@ public sealed class RepaymentRecord
 public sealed class PendingSettlement
 {
     public string RootId { get; set; } = "";
-    public string ObligorId { get; set; } = "";
     public DateOnly On { get; set; }
     public long PayoffFen { get; set; }
     public DateTimeOffset ReservedAt { get; set; }
-}
-
-public enum LoanNoticeKind
-{
-    OrderCommit,
-    OrderOutstanding,
-    FacilityCommit,
-    FacilityUsage,
-    FacilityClose,
-    /// <summary>An aborted financing gives back the order's room (stored with the decision to abort).</summary>
-    OrderRelease,
-    /// <summary>An aborted financing gives back the facility's room (stored with the decision to abort).</summary>
-    FacilityRelease,
-}
-
-public sealed class LoanNotice
-{
-    public LoanNoticeKind Kind { get; set; }
-    public long AmountFen { get; set; }
-    public long Version { get; set; }
 }

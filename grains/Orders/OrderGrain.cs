@@ -1,9 +1,7 @@
 using Microsoft.Extensions.Options;
 using SupplyChain.Grains.Common;
-using SupplyChain.Grains.Facilities;
-using SupplyChain.Grains.Loans;
 using SupplyChain.Grains.Participants;
-using SupplyChain.Grains.Vouchers;
+using SupplyChain.Grains.Protocol;
 
 namespace SupplyChain.Grains.Orders;
 
@@ -18,22 +16,17 @@ public sealed class OrderState
     public OrderStatus Status { get; set; }
     public string? CancelOperationId { get; set; }
 
-    /// <summary>Loans drawing on the order, by loan id: reserved while they originate, then committed.</summary>
-    public Dictionary<string, OrderLoanEntry> Loans { get; set; } = new();
+    /// <summary>
+    /// The reservation book of loans drawing on the order, by loan id: reserved while they originate, then committed;
+    /// the amount is the loan's outstanding principal, the counterparty its funder.
+    /// </summary>
+    public Dictionary<string, Reservation> Loans { get; set; } = new();
+
+    /// <summary>Brings a row stored before the reservation book to its shape.</summary>
+    public void Upgrade() => new ReservationBook(Loans).Upgrade((loanId, _) => EntityRef.Loan(loanId));
 
     /// <summary>The voucher paying the order: claimed while it is issued, committed once it exists.</summary>
     public OrderClaim? Claim { get; set; }
-}
-
-public sealed class OrderLoanEntry
-{
-    public string FunderId { get; set; } = "";
-    public long PrincipalFen { get; set; }
-    public long OutstandingFen { get; set; }
-    public bool Committed { get; set; }
-    public DateTimeOffset ReservedAt { get; set; }
-    /// <summary>The loan version the outstanding amount is from: older news is ignored.</summary>
-    public long Version { get; set; }
 }
 
 public sealed class OrderClaim
@@ -54,9 +47,11 @@ public sealed class OrderGrain(
 
     private OrderState S => state.State;
     private string OrderId => this.GetPrimaryKeyString();
+    private ReservationBook Book => new(S.Loans);
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
+        S.Upgrade();
         EnsureSweep();
         return Task.CompletedTask;
     }
@@ -92,7 +87,7 @@ public sealed class OrderGrain(
             return S.CancelOperationId == operationId ? Outcome<Order>.Ok(View()) : Fault.InvalidState("The order is already cancelled.");
         if (S.Status == OrderStatus.Paid) return Fault.InvalidState($"The order was paid with voucher {S.Claim!.RootId}; it cannot be cancelled.");
         if (S.Claim is not null) return Fault.InvalidState("A voucher paying this order is being issued; it cannot be cancelled.");
-        if (S.Loans.Values.Any(l => !l.Committed || l.OutstandingFen > 0))
+        if (S.Loans.Values.Any(l => !l.Committed || l.AmountFen > 0))
             return Fault.InvalidState("A loan draws on this order; it cannot be cancelled until the loan is repaid.");
         S.Status = OrderStatus.Cancelled;
         S.CancelOperationId = operationId;
@@ -100,12 +95,13 @@ public sealed class OrderGrain(
         return Outcome<Order>.Ok(View());
     }
 
-    public async Task<Outcome<DateOnly>> ReserveLoan(string loanId, string borrowerId, string funderId, Money amount, DateOnly today)
+    public async Task<Outcome<DateOnly>> ReserveDraw(string loanId, string borrowerId, string funderId, Money amount, DateOnly today)
     {
-        if (S.Loans.TryGetValue(loanId, out var existing))
-            return existing.PrincipalFen == amount.Fen && existing.FunderId == funderId
-                ? Outcome<DateOnly>.Ok(S.PaymentDate)
-                : Fault.Conflict("This loan is already reserved on the order with other terms.");
+        switch (Book.AlreadyReserved(loanId, EntityRef.Loan(loanId), amount.Fen, funderId))
+        {
+            case true: return Outcome<DateOnly>.Ok(DueDate);
+            case false: return Fault.Conflict("This loan is already reserved on the order with other terms.");
+        }
         if (!state.RecordExists || borrowerId != S.SupplierId) return Fault.NotFound("Order");
         if (S.Status == OrderStatus.Cancelled) return Fault.InvalidState("The order is cancelled; it cannot be financed.");
         if (S.Status == OrderStatus.Paid || S.Claim is not null)
@@ -113,42 +109,52 @@ public sealed class OrderGrain(
         if (today > S.PaymentDate)
             return Fault.InvalidState($"The order's payment date, {S.PaymentDate:yyyy-MM-dd}, has passed; it cannot be financed.");
         var cap = (long)decimal.Floor(S.AmountFen * rules.Value.OrderFinancingRatio);
-        var drawn = S.Loans.Values.Sum(l => l.OutstandingFen);
+        var drawn = Book.UsedFen;
         if (drawn + amount.Fen > cap)
             return new Fault(FaultCodes.LimitExceeded, 409,
                 $"Loans on this order may have at most {new Money(cap)} outstanding ({rules.Value.OrderFinancingRatio * 100:0.##}% of {new Money(S.AmountFen)}); " +
                 $"{new Money(drawn)} is drawn, so at most {new Money(Math.Max(0, cap - drawn))} more can be borrowed.", "amount");
-        S.Loans[loanId] = new OrderLoanEntry
-        {
-            FunderId = funderId, PrincipalFen = amount.Fen, OutstandingFen = amount.Fen, ReservedAt = time.UtcNow,
-        };
+        Book.Reserve(loanId, EntityRef.Loan(loanId), amount.Fen, time.UtcNow, funderId);
         await state.WriteOrDeactivateAsync(this);
         EnsureSweep();
-        return Outcome<DateOnly>.Ok(S.PaymentDate);
+        return Outcome<DateOnly>.Ok(DueDate);
     }
 
-    public async Task CommitLoan(string loanId)
+    /// <summary>A loan on the order falls due a set number of days after the order's payment date.</summary>
+    private DateOnly DueDate => S.PaymentDate.AddDays(rules.Value.LoanDueAfterPaymentDays);
+
+    /// <summary>A loan's room, or the voucher claim, took effect (a committed claim means the order is paid).</summary>
+    public async Task Commit(string item)
     {
-        if (S.Loans.TryGetValue(loanId, out var entry) && !entry.Committed)
+        if (Book.Commit(item)) await state.WriteOrDeactivateAsync(this);
+        else if (S.Claim is { Committed: false } claim && claim.RootId == item)
         {
-            entry.Committed = true;
+            claim.Committed = true;
+            S.Status = OrderStatus.Paid;
             await state.WriteOrDeactivateAsync(this);
         }
     }
 
-    public async Task ReleaseLoan(string loanId)
+    /// <summary>A loan that never took effect gives its room back; a voucher that was never issued gives up its claim.</summary>
+    public async Task Release(string item)
     {
-        if (S.Loans.TryGetValue(loanId, out var entry) && !entry.Committed && S.Loans.Remove(loanId))
+        if (Book.Release(item)) await state.WriteOrDeactivateAsync(this);
+        else if (S.Claim is { Committed: false } claim && claim.RootId == item)
+        {
+            S.Claim = null;
             await state.WriteOrDeactivateAsync(this);
+        }
     }
 
-    public async Task LoanOutstanding(string loanId, Money outstanding, long version)
+    public async Task Close(string item)
     {
-        if (!S.Loans.TryGetValue(loanId, out var entry) || version <= entry.Version) return;
-        entry.OutstandingFen = outstanding.Fen;
-        entry.Version = version;
-        entry.Committed = true; // only a loan that took effect reports its balance
-        await state.WriteOrDeactivateAsync(this);
+        if (Book.Close(item)) await state.WriteOrDeactivateAsync(this);
+    }
+
+    /// <summary>A loan's principal outstanding is now <paramref name="amount"/> (zero: repaid).</summary>
+    public async Task SetAmount(string item, Money amount, long version)
+    {
+        if (Book.SetAmount(item, amount.Fen, version)) await state.WriteOrDeactivateAsync(this);
     }
 
     public async Task<Outcome<IReadOnlyList<OrderLoan>>> Claim(string rootId, string buyerId, string beneficiaryId)
@@ -164,27 +170,12 @@ public sealed class OrderGrain(
         {
             RootId = rootId,
             ReservedAt = time.UtcNow,
-            Loans = S.Loans.Where(l => l.Value.OutstandingFen > 0).OrderBy(l => l.Value.ReservedAt).ThenBy(l => l.Key, StringComparer.Ordinal)
-                .Select(l => new OrderLoan(l.Key, l.Value.FunderId)).ToList(),
+            Loans = S.Loans.Where(l => l.Value.AmountFen > 0).OrderBy(l => l.Value.ReservedAt).ThenBy(l => l.Key, StringComparer.Ordinal)
+                .Select(l => new OrderLoan(l.Key, l.Value.Counterparty!)).ToList(),
         };
         await state.WriteOrDeactivateAsync(this);
         EnsureSweep();
         return Outcome<IReadOnlyList<OrderLoan>>.Ok(S.Claim.Loans);
-    }
-
-    public async Task CommitClaim(string rootId)
-    {
-        if (S.Claim is not { Committed: false } claim || claim.RootId != rootId) return;
-        claim.Committed = true;
-        S.Status = OrderStatus.Paid;
-        await state.WriteOrDeactivateAsync(this);
-    }
-
-    public async Task ReleaseClaim(string rootId)
-    {
-        if (S.Claim is not { Committed: false } claim || claim.RootId != rootId) return;
-        S.Claim = null;
-        await state.WriteOrDeactivateAsync(this);
     }
 
     public async Task Reopen(string rootId)
@@ -199,7 +190,7 @@ public sealed class OrderGrain(
     private bool CanSee(Caller caller)
     {
         if (!state.RecordExists) return false;
-        var lenders = S.Loans.Where(l => l.Value.Committed).Select(l => l.Value.FunderId);
+        var lenders = S.Loans.Where(l => l.Value.Committed).Select(l => l.Value.Counterparty);
         return caller.Role switch
         {
             Role.Operator => true,
@@ -212,12 +203,6 @@ public sealed class OrderGrain(
         S.Claim is { Committed: true } ? S.Claim.RootId : null);
 
     private void EnsureSweep() =>
-        (_sweep ??= new ReservationSweep(this, rules.Value.ReservationTimeout, () => time.UtcNow)).Ensure(
-            () => S.Loans.Where(l => !l.Value.Committed).Select(l => (l.Key, l.Key, l.Value.ReservedAt))
-                .Concat(S.Claim is { Committed: false } c ? [(c.RootId, c.RootId, c.ReservedAt)] : []),
-            (item, _) =>
-            {
-                if (Ids.IsLoan(item)) GrainFactory.GetGrain<ILoanGrain>(item).ResolveOrigination(OrderId, null).Ignore();
-                else GrainFactory.GetGrain<IVoucherTreeGrain>(item).ResolveIssuance(S.BuyerId, OrderId).Ignore();
-            });
+        (_sweep ??= new ReservationSweep(this, GrainFactory, EntityRef.Order(OrderId), rules.Value.ReservationTimeout, () => time.UtcNow))
+        .Ensure(() => Book.Open.Concat(S.Claim is { Committed: false } c ? [new OpenReservation(c.RootId, EntityRef.Tree(c.RootId), c.ReservedAt)] : []));
 }

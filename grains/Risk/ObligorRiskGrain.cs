@@ -4,8 +4,7 @@ using Orleans.Streams;
 using Orleans.Streams.Core;
 using SupplyChain.Db.Stores;
 using SupplyChain.Grains.Common;
-using SupplyChain.Grains.Loans;
-using SupplyChain.Grains.Vouchers;
+using SupplyChain.Grains.Protocol;
 
 namespace SupplyChain.Grains.Risk;
 
@@ -25,7 +24,7 @@ public sealed class ObligorRiskGrain(
     ILogger<ObligorRiskGrain> logger)
     : Grain, IObligorRiskGrain, IStreamSubscriptionObserver, IAsyncObserver<ExposureBatch>
 {
-    private readonly List<ExposureEvent> _buffer = new();
+    private readonly List<(ExposureEvent Event, EntityRef Producer)> _buffer = new();
     private Task? _flushing;
     private long _applied;
     private long _duplicates;
@@ -36,7 +35,7 @@ public sealed class ObligorRiskGrain(
 
     public Task OnNextAsync(ExposureBatch batch, StreamSequenceToken? token = null)
     {
-        _buffer.AddRange(batch.Events);
+        _buffer.AddRange(batch.Events.Select(e => (e, batch.Producer)));
         // Flush may finish synchronously, so test for completion rather than rely on it clearing a field.
         if (_flushing is null || _flushing.IsCompleted) _flushing = Flush();
         return Task.CompletedTask;
@@ -56,8 +55,9 @@ public sealed class ObligorRiskGrain(
     {
         while (_buffer.Count > 0)
         {
-            var events = _buffer.ToList();
+            var received = _buffer.ToList();
             _buffer.Clear();
+            var events = received.Select(r => r.Event).ToList();
             int added;
             try
             {
@@ -83,7 +83,7 @@ public sealed class ObligorRiskGrain(
                     await alerts.CheckConcentrationAsync(funder, rules.Value.ConcentrationThreshold, time.UtcNow);
                     _concentrationToCheck.Remove(funder);
                 }
-                Acknowledge(events);
+                Acknowledge(received);
             }
             catch (Exception e)
             {
@@ -93,15 +93,11 @@ public sealed class ObligorRiskGrain(
         }
     }
 
-    /// <summary>Tells each producing tree or loan, one-way, to stop re-sending what was applied.</summary>
-    private void Acknowledge(List<ExposureEvent> events)
+    /// <summary>Tells each producer, by the reference its batch carried, one-way, to stop re-sending what was applied.</summary>
+    private void Acknowledge(List<(ExposureEvent Event, EntityRef Producer)> received)
     {
-        foreach (var producer in events.GroupBy(e => e.RootId))
-        {
-            var ids = producer.Select(e => e.Id).Distinct().ToList();
-            if (Ids.IsLoan(producer.Key)) GrainFactory.GetGrain<ILoanGrain>(producer.Key).AcknowledgeExposures(ids).Ignore();
-            else GrainFactory.GetGrain<IVoucherTreeGrain>(producer.Key).AcknowledgeExposures(ids).Ignore();
-        }
+        foreach (var producer in received.GroupBy(r => r.Producer))
+            GrainFactory.Producer(producer.Key).AcknowledgeExposures(producer.Select(r => r.Event.Id).Distinct().ToList()).Ignore();
     }
 
     private static ExposureRow ToRow(ExposureEvent e) =>

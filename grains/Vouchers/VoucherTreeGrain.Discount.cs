@@ -1,6 +1,7 @@
 using SupplyChain.Grains.Common;
 using SupplyChain.Grains.Facilities;
 using SupplyChain.Grains.Participants;
+using SupplyChain.Grains.Protocol;
 
 namespace SupplyChain.Grains.Vouchers;
 
@@ -34,7 +35,7 @@ public sealed partial class VoucherTreeGrain
         await Write();
 
         // 2. Reserve room on the facility, keyed by the financed fragment's id.
-        var reserved = await facility.Reserve(plan.FinancedId, RootId, amount, today);
+        var reserved = await facility.Reserve(plan.FinancedId, EntityRef.Tree(RootId), amount, today);
         if (!reserved.IsOk)
         {
             S.PendingDiscounts.RemoveAll(p => p.OperationId == operationId);
@@ -57,7 +58,7 @@ public sealed partial class VoucherTreeGrain
         {
             OperationId = operationId, FromId = funderId, ToId = caller.Id, AmountFen = r.Proceeds.Fen, Reason = "discount", On = today,
         });
-        S.Outbox.Add(new Notice { Kind = NoticeKind.FacilityCommit, Target = facilityId, Item = r.Financed.Id });
+        S.Notices.Add(Notice.Commit(EntityRef.Facility(facilityId), r.Financed.Id));
         List<string> ids = r.Remainder is null ? [r.Parent.Id, r.Financed.Id] : [r.Parent.Id, r.Financed.Id, r.Remainder.Id];
         await Commit(operationId, "discount", ids, record =>
         {

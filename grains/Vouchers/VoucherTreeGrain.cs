@@ -3,9 +3,8 @@ using Microsoft.Extensions.Options;
 using SupplyChain.Db.Stores;
 using SupplyChain.Grains.Common;
 using SupplyChain.Grains.Facilities;
-using SupplyChain.Grains.Loans;
-using SupplyChain.Grains.Orders;
 using SupplyChain.Grains.Participants;
+using SupplyChain.Grains.Protocol;
 
 namespace SupplyChain.Grains.Vouchers;
 
@@ -13,7 +12,8 @@ namespace SupplyChain.Grains.Vouchers;
 /// One voucher tree. Not reentrant: operations on a tree run one at a time, and each is one fenced write.
 /// Cross-grain steps follow reserve → commit/release keyed by root or fragment id:
 /// issuance reserves the obligor's limit, a discount reserves the funder's facility; the intent is stored
-/// before the reservation is asked for, and the reservation is committed by a notice stored with the change.
+/// before the reservation is asked for, and the reservation is committed by a notice stored with the change and
+/// delivered by the tree's durable outbox, which also carries its exposure events.
 /// </summary>
 public sealed partial class VoucherTreeGrain(
     [PersistentState("voucher-tree", Storage.Name)] IPersistentState<VoucherTreeState> state,
@@ -37,96 +37,29 @@ public sealed partial class VoucherTreeGrain(
     private VoucherTreeState S => state.State;
     private string RootId => this.GetPrimaryKeyString();
     private TreeLedger Ledger => new(S, RootId, rules.Value);
+    private EntityRef ObligorRef => EntityRef.Obligor(S.ObligorId);
+    private DurableOutbox? _outbox;
+    private DurableOutbox Outbox => _outbox ??= new DurableOutbox(this, GrainFactory, EntityRef.Tree(RootId), () => S, () => S.ObligorId, logger);
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        if (S.Phase != TreePhase.Issued) return;
-        // A process may have died after a write and before its notices or read model went out,
-        // or between a discount's intent and its effect: no call of this activation can still be running them.
-        // None of this may keep the tree from activating: what fails here is retried by the timer, the sweep or the next write.
+        S.Upgrade();
+        if (S.Phase == TreePhase.None) return;
+        // A process may have died after a write and before its notices or read model went out (an aborted issuance
+        // may still have releases to send), or between a discount's intent and its effect: no call of this activation
+        // can still be running them. None of this may keep the tree from activating: what fails here is retried by
+        // the timer, the sweep or the next write.
         try
         {
-            await ReleasePendingDiscounts();
-            await TryDeliverOutbox();
-            await ProjectChanges();
-            await PublishExposures();
+            if (S.Phase == TreePhase.Issued) await ReleasePendingDiscounts();
+            await Outbox.RecoverAsync();
+            if (S.Phase == TreePhase.Issued) await ProjectChanges();
             await PendingAlert.DeliverAsync(S.PendingAlerts, alerts);
         }
         catch (Exception e)
         {
             logger.LogWarning(e, "Tree {RootId} could not finish its recovery on activation; it is retried later", RootId);
         }
-        EnsureRetryTimer();
-    }
-
-    public async Task<Outcome<Voucher>> Issue(Caller caller, string operationId, IssueVoucher command)
-    {
-        using var scope = logger.BeginScope(new Dictionary<string, object> { ["OperationId"] = operationId, ["RootId"] = RootId });
-        switch (S.Phase)
-        {
-            case TreePhase.Issued when S.IssueOperationId == operationId:
-                await TryDeliverOutbox(); // the first attempt may have died before its notices went out
-                return Outcome<Voucher>.Ok(Ledger.View(S.Fragments[0]));
-            case TreePhase.Issued:
-                return Fault.Conflict("A voucher with this id already exists.");
-            case TreePhase.Aborted:
-                return S.AbortedBecause!;
-            case TreePhase.Issuing when S.IssueOperationId != operationId:
-                return Fault.Conflict("Another issuance of this voucher is in progress.");
-        }
-
-        var today = await clock.TodayAsync();
-        if (S.Phase == TreePhase.None)
-        {
-            var beneficiary = await GrainFactory.GetGrain<IParticipantGrain>(command.BeneficiaryId).Get();
-            var invalid = TreeLedger.ValidateIssue(command, beneficiary?.Role, today, rules.Value);
-            if (invalid is not null) return invalid;
-            S.Phase = TreePhase.Issuing;
-            S.IssueOperationId = operationId;
-            S.ObligorId = caller.Id;
-            S.FaceFen = command.Amount.Fen;
-            S.OrderId = command.OrderId;
-            await Write();
-        }
-
-        // Against an order: claim it first, so that an order that is not the caller's changes nothing else.
-        if (S.OrderId is not null)
-        {
-            var claimed = await GrainFactory.GetGrain<IOrderGrain>(S.OrderId).Claim(RootId, S.ObligorId, command.BeneficiaryId);
-            if (!claimed.IsOk) return await AbortIssuance(claimed.Fault!);
-            // Not stored on its own: the order keeps the claim's loans (a retry gets the same list), and a loan or
-            // facility left holding a reservation for this root asks the tree to resolve it, naming what it holds.
-            S.ClosedLoop ??= claimed.Value!.Select(l => new ClosedLoopPart { LoanId = l.LoanId, FunderId = l.FunderId }).ToList();
-        }
-
-        var obligor = GrainFactory.GetGrain<IObligorGrain>(S.ObligorId);
-        var reserved = await obligor.Reserve(RootId, new Money(S.FaceFen), today);
-        if (!reserved.IsOk) return await AbortIssuance(reserved.Fault!);
-
-        if (S.ClosedLoop is { Count: > 0 })
-        {
-            var prepared = await PrepareClosedLoop(today);
-            if (prepared is not null) return await AbortIssuance(prepared);
-        }
-
-        var root = Ledger.CreateRoot(S.ObligorId, command, today);
-        if (S.ClosedLoop is { Count: > 0 } parts)
-        {
-            Ledger.ApplyClosedLoop(parts, today);
-            root = Ledger.View(S.Fragments[0]);
-        }
-        if (Ledger.IsLongTenor)
-            S.PendingAlerts.Add(new PendingAlert($"long-tenor:{RootId}", "long_tenor", RootId, null, S.ObligorId,
-                $"Voucher {RootId} of {S.ObligorId} for {root.Amount} matures on {S.MaturityDate:yyyy-MM-dd}, " +
-                $"{S.MaturityDate.DayNumber - today.DayNumber} days after issue (more than {rules.Value.LongTenorDays}).", time.UtcNow));
-        S.Phase = TreePhase.Issued;
-        S.Operations[operationId] = new OperationRecord { Kind = "issue", FragmentIds = [.. S.Fragments.Select(f => f.Id)] };
-        S.Outbox.Add(new Notice { Kind = NoticeKind.ObligorCommit, Target = S.ObligorId, Item = RootId });
-        AddClosedLoopNotices();
-        await Write("issued");
-        LogIssued(RootId, S.ObligorId, root.Amount.ToString());
-        await TryDeliverOutbox();
-        return Outcome<Voucher>.Ok(root);
     }
 
     public async Task<Outcome<Voucher>> Get(Caller caller, string fragmentId)
@@ -158,7 +91,7 @@ public sealed partial class VoucherTreeGrain(
         if (result.Touched.Count == 0) return;
         if (result.RootCancelled) AddCancellationNotices();
         await Write();
-        await TryDeliverOutbox();
+        await Outbox.DeliverAsync();
     }
 
     public async Task<Outcome<Voucher>> Accept(Caller caller, string operationId, string fragmentId)
@@ -232,82 +165,11 @@ public sealed partial class VoucherTreeGrain(
             OperationId = operationId, FromId = p.FromId, ToId = p.ToId, AmountFen = p.Amount.Fen, Reason = p.Reason, On = today,
         }).ToList();
         S.Payments.AddRange(payments);
-        S.Outbox.Add(new Notice { Kind = NoticeKind.ObligorClose, Target = S.ObligorId, Item = RootId });
+        S.Notices.Add(Notice.Close(ObligorRef, RootId));
         foreach (var (id, funderId) in financed)
-            S.Outbox.Add(new Notice { Kind = NoticeKind.FacilityClose, Target = Ids.Facility(funderId, S.ObligorId), Item = id });
+            S.Notices.Add(Notice.Close(EntityRef.Facility(Ids.Facility(funderId, S.ObligorId)), id));
         await Commit(operationId, "repay", [RootId, .. r.Settled.Select(f => f.Id)], record => record.Payments = payments);
         return result;
-    }
-
-    public async Task ResolveIssuance(string obligorId, string? orderId = null, string? loanId = null)
-    {
-        var obligor = GrainFactory.GetGrain<IObligorGrain>(obligorId);
-        if (S.Phase != TreePhase.None && S.ObligorId != obligorId) return;
-        switch (S.Phase)
-        {
-            case TreePhase.Issued:
-                await (S.Fragments.Any(f => f.Status.IsLive()) ? obligor.Commit(RootId) : obligor.Close(RootId));
-                await TryDeliverOutbox();
-                return;
-            case TreePhase.None or TreePhase.Issuing:
-                // Nobody finished this issuance in time: close the id for good, then give everything back.
-                if (S.Phase == TreePhase.None)
-                {
-                    S.ObligorId = obligorId;
-                    S.OrderId = orderId;
-                }
-                await AbortIssuance(Fault.Conflict("The issuance did not complete and was abandoned; issue again with a new Idempotency-Key."));
-                break;
-            case TreePhase.Aborted:
-                await ReleaseIssuance();
-                break;
-        }
-        // Never issued, so it repays nothing: a loan that pinned its payoff for this root (perhaps before this tree
-        // stored the loan in its intent) may take cash again.
-        if (loanId is not null) await GrainFactory.GetGrain<ILoanGrain>(loanId).ReleaseSettlement(RootId);
-    }
-
-    public async Task ResolveDiscount(string facilityId, string fragmentId)
-    {
-        var facility = GrainFactory.GetGrain<IFacilityGrain>(facilityId);
-        switch (S.Phase)
-        {
-            case TreePhase.None or TreePhase.Issuing:
-                // A closed-loop part of an issuance that never completed (or of none at all): abort it, then release.
-                await AbortIssuance(Fault.Conflict("The issuance did not complete and was abandoned; issue again with a new Idempotency-Key."));
-                await facility.Release(fragmentId);
-                return;
-            case TreePhase.Aborted:
-                await facility.Release(fragmentId);
-                return;
-        }
-        var f = Ledger.Find(fragmentId);
-        var held = f is not null && f.FunderHeld && Ids.Facility(f.HolderId, S.ObligorId) == facilityId;
-        if (held && f!.Status.IsLive())
-        {
-            await facility.Commit(fragmentId);
-            return;
-        }
-        if (held && !f!.Status.IsLive())
-        {
-            await facility.Close(fragmentId);
-            return;
-        }
-        // The discount never took effect: drop its intent, if any, and store that (a stale activation, which might
-        // not know of a discount a newer one applied, fails here), then give the room back.
-        S.PendingDiscounts.RemoveAll(p => p.FragmentId == fragmentId);
-        await Write();
-        await facility.Release(fragmentId);
-    }
-
-    /// <summary>
-    /// A cancelled root frees the obligor's limit, and the order it was paying is unpaid again (only an ordinary
-    /// root can be cancelled: a closed-loop root is split at issuance and never pending).
-    /// </summary>
-    private void AddCancellationNotices()
-    {
-        S.Outbox.Add(new Notice { Kind = NoticeKind.ObligorClose, Target = S.ObligorId, Item = RootId });
-        if (S.OrderId is not null) S.Outbox.Add(new Notice { Kind = NoticeKind.OrderReopen, Target = S.OrderId, Item = RootId });
     }
 
     /// <summary>
@@ -318,6 +180,7 @@ public sealed partial class VoucherTreeGrain(
     {
         if (S.Phase == TreePhase.Issued) return true;
         await state.ReadStateAsync();
+        S.Upgrade();
         _projected.Clear();
         return S.Phase == TreePhase.Issued;
     }
@@ -327,7 +190,7 @@ public sealed partial class VoucherTreeGrain(
     private async Task<Voucher> Replayed(OperationRecord record, int position)
     {
         await ProjectChanges(); // the first attempt may have died between its write and its projection
-        await TryDeliverOutbox();
+        await Outbox.DeliverAsync();
         return View(record.FragmentIds[position]);
     }
 
@@ -339,12 +202,12 @@ public sealed partial class VoucherTreeGrain(
         complete?.Invoke(record);
         S.Operations[operationId] = record;
         await Write(EventKinds.GetValueOrDefault(kind));
-        await TryDeliverOutbox();
+        await Outbox.DeliverAsync();
     }
 
     /// <summary>
-    /// One fenced write of the whole tree, with the exposure events its changes cause; then its read model
-    /// catches up and the events go out.
+    /// One fenced write of the whole tree, with the notices and exposure events its changes cause; then its read
+    /// model catches up and the events go out (the callers deliver the notices once their answer is decided).
     /// </summary>
     private async Task Write(string? operationKind = null)
     {
@@ -353,9 +216,9 @@ public sealed partial class VoucherTreeGrain(
         S.ExposureOutbox.AddRange(events);
         RaiseStatusAlerts(events);
         await state.WriteOrDeactivateAsync(this);
-        _outboxDirty = false;
+        Outbox.Written();
         await ProjectChanges();
-        await PublishExposures();
+        await Outbox.PublishAsync();
         await PendingAlert.DeliverAsync(S.PendingAlerts, alerts);
     }
 
@@ -374,50 +237,4 @@ public sealed partial class VoucherTreeGrain(
                     $"Voucher {RootId} of {S.ObligorId} is {status}: the funder holds {new Money(funder.Sum(e => e.After!.AmountFen))} of it.", time.UtcNow));
         }
     }
-
-    /// <summary>
-    /// Sends stored notices. Each is idempotent at its receiver, so the removal of delivered ones is not written
-    /// on its own: it rides along with the next write, and a crash before that only means a harmless repeat.
-    /// </summary>
-    private async Task DeliverOutbox()
-    {
-        if (S.Outbox.Count == 0) return;
-        foreach (var n in S.Outbox.ToList())
-        {
-            await (n.Kind switch
-            {
-                NoticeKind.ObligorCommit => GrainFactory.GetGrain<IObligorGrain>(n.Target).Commit(n.Item),
-                NoticeKind.ObligorClose => GrainFactory.GetGrain<IObligorGrain>(n.Target).Close(n.Item),
-                NoticeKind.FacilityCommit => GrainFactory.GetGrain<IFacilityGrain>(n.Target).Commit(n.Item),
-                NoticeKind.FacilityClose => GrainFactory.GetGrain<IFacilityGrain>(n.Target).Close(n.Item),
-                NoticeKind.LoanSettle => GrainFactory.GetGrain<ILoanGrain>(n.Target).Settle(n.Item, new Money(n.AmountFen)),
-                NoticeKind.LoanRelease => GrainFactory.GetGrain<ILoanGrain>(n.Target).ReleaseSettlement(n.Item),
-                NoticeKind.OrderCommit => GrainFactory.GetGrain<IOrderGrain>(n.Target).CommitClaim(n.Item),
-                NoticeKind.OrderReopen => GrainFactory.GetGrain<IOrderGrain>(n.Target).Reopen(n.Item),
-                _ => throw new InvalidOperationException($"Unknown notice {n.Kind}"),
-            });
-            S.Outbox.Remove(n);
-        }
-    }
-
-    public async Task Reproject()
-    {
-        _projected.Clear();
-        await ProjectChanges();
-    }
-
-    /// <summary>Writes the fragments that changed since this activation last projected (all of them after activation).</summary>
-    private async Task ProjectChanges()
-    {
-        var changed = S.Fragments
-            .Select(f => new IndexedFragment(f.Id, RootId, f.ParentId, S.ObligorId, f.HolderId, f.SenderId, new Money(f.AmountFen).Yuan,
-                f.IssueDate, S.MaturityDate, f.Tier, f.Status.Wire(), S.OrderId))
-            .Where(f => !_projected.TryGetValue(f.Id, out var last) || last != f)
-            .ToList();
-        await index.UpsertAsync(RootId, changed, S.Version, S.ExposureOutbox.Count + S.Outbox.Count);
-        foreach (var f in changed) _projected[f.Id] = f;
-    }
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Voucher {RootId} issued by {ObligorId} for {Amount}")]
-    private partial void LogIssued(string rootId, string obligorId, string amount);
 }

@@ -1,4 +1,6 @@
+using System.Text.Json.Serialization;
 using SupplyChain.Grains.Common;
+using SupplyChain.Grains.Protocol;
 
 namespace SupplyChain.Grains.Vouchers;
 
@@ -14,7 +16,7 @@ public enum TreePhase
 }
 
 /// <summary>The whole voucher tree: one grain state, one write per operation.</summary>
-public sealed class VoucherTreeState
+public sealed class VoucherTreeState : IOutboxState
 {
     public TreePhase Phase { get; set; }
     public string ObligorId { get; set; } = "";
@@ -25,6 +27,14 @@ public sealed class VoucherTreeState
     public string? BeneficiaryId { get; set; }
     public string? IssueOperationId { get; set; }
     public Fault? AbortedBecause { get; set; }
+
+    internal IntentState Intent => Phase switch
+    {
+        TreePhase.Issuing => IntentState.Started,
+        TreePhase.Issued => IntentState.Done,
+        TreePhase.Aborted => IntentState.Aborted,
+        _ => IntentState.None,
+    };
 
     /// <summary>Next fragment sequence number; the root is 0 and has the root id itself.</summary>
     public int NextSequence { get; set; }
@@ -42,8 +52,8 @@ public sealed class VoucherTreeState
 
     public List<PaymentRecord> Payments { get; set; } = new();
 
-    /// <summary>Effects on other grains stored with the change that caused them, delivered until acknowledged.</summary>
-    public List<Notice> Outbox { get; set; } = new();
+    /// <summary>Effects on other grains stored with the change that caused them, delivered until each receiver answered.</summary>
+    public List<Notice> Notices { get; set; } = new();
 
     public List<PendingAlert> PendingAlerts { get; set; } = new();
 
@@ -52,6 +62,18 @@ public sealed class VoucherTreeState
 
     /// <summary>Issued against a financed order: the loans this voucher repays, what each owed, and the funders' parts.</summary>
     public List<ClosedLoopPart>? ClosedLoop { get; set; }
+
+    /// <summary>Notices stored before the durable outbox (until 2026-12): read once by Upgrade, never written.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull), JsonPropertyName("Outbox")]
+    public List<LegacyTreeNotice>? LegacyOutbox { get; set; }
+
+    /// <summary>Brings a row stored by an earlier build to this shape.</summary>
+    public void Upgrade()
+    {
+        if (LegacyOutbox is null) return;
+        Notices.InsertRange(0, LegacyOutbox.Select(n => n.ToNotice()));
+        LegacyOutbox = null;
+    }
 }
 
 public sealed class ClosedLoopPart
@@ -114,30 +136,4 @@ public sealed class PaymentRecord
     public long AmountFen { get; set; }
     public string Reason { get; set; } = "";
     public DateOnly On { get; set; }
-}
-
-public enum NoticeKind
-{
-    ObligorCommit,
-    ObligorClose,
-    FacilityCommit,
-    FacilityClose,
-    /// <summary>The loan <see cref="Notice.Target"/> is repaid by <see cref="Notice.AmountFen"/> of this voucher.</summary>
-    LoanSettle,
-    /// <summary>The loan <see cref="Notice.Target"/> was pinned but gets nothing from this voucher.</summary>
-    LoanRelease,
-    /// <summary>The order <see cref="Notice.Target"/> is paid by this voucher.</summary>
-    OrderCommit,
-    /// <summary>This voucher, which paid the order <see cref="Notice.Target"/>, was cancelled: the order is unpaid again.</summary>
-    OrderReopen,
-}
-
-public sealed class Notice
-{
-    public NoticeKind Kind { get; set; }
-    /// <summary>The key of the grain to tell (obligor id or facility id).</summary>
-    public string Target { get; set; } = "";
-    /// <summary>The root or fragment id the notice is about.</summary>
-    public string Item { get; set; } = "";
-    public long AmountFen { get; set; }
 }

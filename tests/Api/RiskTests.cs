@@ -2,6 +2,7 @@ using System.Net;
 using System.Text.Json;
 using Orleans.Runtime;
 using SupplyChain.Db.Stores;
+using SupplyChain.Grains.Protocol;
 using SupplyChain.Grains.Risk;
 using SupplyChain.Tests.Infrastructure;
 
@@ -98,9 +99,15 @@ public sealed class RiskTests(ApiFixture fixture) : IClassFixture<ApiFixture>
         var stream = fixture.Host.Services.GetRequiredService<IClusterClient>().GetStreamProvider(Exposures.Provider)
             .GetStream<ExposureBatch>(StreamId.Create(Exposures.Namespace, core.Id));
         var reordered = events.AsEnumerable().Reverse().ToList();
-        await stream.OnNextAsync(new ExposureBatch(reordered.Where((_, i) => i % 2 == 0).ToList()));
-        await stream.OnNextAsync(new ExposureBatch(events));
-        await stream.OnNextAsync(new ExposureBatch(reordered.Where((_, i) => i % 2 == 1).ToList()));
+        // A batch comes from one producer (here every event is a tree's), which the risk grain acknowledges.
+        async Task Send(IEnumerable<ExposureEvent> replayed)
+        {
+            foreach (var tree in replayed.GroupBy(e => e.RootId))
+                await stream.OnNextAsync(new ExposureBatch(tree.ToList(), EntityRef.Tree(tree.Key)));
+        }
+        await Send(reordered.Where((_, i) => i % 2 == 0));
+        await Send(events);
+        await Send(reordered.Where((_, i) => i % 2 == 1));
         await Eventually.True(async () => (await risk.GetCounters()).Duplicates - duplicatesBefore >= 2 * events.Count,
             TimeSpan.FromSeconds(30), "every replayed event reached the risk grain");
 

@@ -3,6 +3,7 @@ using Orleans.Storage;
 using SupplyChain.Grains.Common;
 using SupplyChain.Grains.Facilities;
 using SupplyChain.Grains.Participants;
+using SupplyChain.Grains.Protocol;
 using SupplyChain.Grains.Vouchers;
 using SupplyChain.Tests.Infrastructure;
 
@@ -97,7 +98,7 @@ public sealed class ClusterGrainTests(ClusterFixture fixture) : IClassFixture<Cl
 
         // As if a tree had reserved room and died before storing the discount.
         var facility = G.GetGrain<IFacilityGrain>(facilityId);
-        Assert.True((await facility.Reserve(Ids.Fragment(root, 77), root, Money.FromYuan(4_000), await Today())).IsOk);
+        Assert.True((await facility.Reserve(Ids.Fragment(root, 77), EntityRef.Tree(root), Money.FromYuan(4_000), await Today())).IsOk);
         Assert.Equal(Money.FromYuan(4_000), (await facility.Get())!.Used);
 
         await Eventually.True(async () => (await facility.Get())!.Used == Money.Zero, TimeSpan.FromSeconds(20), "the open reservation is released");

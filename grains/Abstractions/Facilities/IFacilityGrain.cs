@@ -1,4 +1,5 @@
 using SupplyChain.Grains.Common;
+using SupplyChain.Grains.Protocol;
 
 namespace SupplyChain.Grains.Facilities;
 
@@ -23,10 +24,11 @@ public sealed record FacilityTerms(
 /// <summary>
 /// A funder's credit line on one obligor; key = <see cref="Ids.Facility"/>(funder, obligor).
 /// Usage is reserved by the voucher tree that discounts into it, keyed by the financed fragment's id, or by the
-/// loan drawn under it, keyed by the loan id; then committed or released by that tree or loan.
+/// loan drawn under it, keyed by the loan id; then committed or released by that tree or loan (<see cref="IReservationHolder"/>);
+/// a loan's usage follows its outstanding principal (SetAmount) and leaves when it is repaid (Close).
 /// </summary>
 [Alias("IFacilityGrain")]
-public interface IFacilityGrain : IGrainWithStringKey
+public interface IFacilityGrain : IReservationHolder
 {
     [Alias("Grant")]
     Task<Outcome<Facility>> Grant(FacilityTerms terms);
@@ -37,25 +39,10 @@ public interface IFacilityGrain : IGrainWithStringKey
     [Alias("SetLimit")]
     Task<Outcome<Facility>> SetLimit(Money limit);
 
-    /// <summary>Reserves room for a financed fragment. Returns the facility's annual rate.</summary>
-    [Alias("Reserve")]
-    Task<Outcome<decimal>> Reserve(string fragmentId, string rootId, Money amount, DateOnly today);
-
-    [Alias("Commit")]
-    Task Commit(string fragmentId);
-
-    /// <summary>Drops a reservation that did not take effect (a committed one is never released).</summary>
-    [Alias("Release")]
-    Task Release(string fragmentId);
-
     /// <summary>
-    /// A loan's outstanding principal changed: its usage becomes <paramref name="amount"/>, unless a later
-    /// <paramref name="version"/> of the loan was already applied.
+    /// Reserves room for <paramref name="item"/> (a financed fragment, or a loan) on behalf of <paramref name="owner"/>
+    /// (its voucher tree, or the loan). Returns the facility's annual rate.
     /// </summary>
-    [Alias("SetUsage")]
-    Task SetUsage(string itemId, Money amount, long version);
-
-    /// <summary>The funder no longer holds the fragment (settled) or the loan is repaid: it leaves usage.</summary>
-    [Alias("Close")]
-    Task Close(string fragmentId);
+    [Alias("Reserve")]
+    Task<Outcome<decimal>> Reserve(string item, EntityRef owner, Money amount, DateOnly today);
 }

@@ -1,4 +1,5 @@
 using SupplyChain.Grains.Common;
+using SupplyChain.Grains.Protocol;
 
 namespace SupplyChain.Grains.Facilities;
 
@@ -10,10 +11,11 @@ public sealed record IssuancePosition(
 
 /// <summary>
 /// A core enterprise's issuance limit and the outstanding face of its unsettled roots; key = obligor id.
-/// Roots are reserved by the new voucher tree, committed once the tree exists, closed at settlement or cancellation.
+/// Roots are reserved by the new voucher tree, committed once the tree exists, closed at settlement or cancellation
+/// (the reservation book of <see cref="IReservationHolder"/>, item = root id, owner = that tree).
 /// </summary>
 [Alias("IObligorGrain")]
-public interface IObligorGrain : IGrainWithStringKey
+public interface IObligorGrain : IReservationHolder
 {
     [Alias("SetFacilityLimit")]
     Task SetFacilityLimit(string facilityId, Money limit, DateOnly expiresOn);
@@ -23,15 +25,6 @@ public interface IObligorGrain : IGrainWithStringKey
 
     [Alias("Reserve")]
     Task<Outcome<IssuancePosition>> Reserve(string rootId, Money amount, DateOnly today);
-
-    [Alias("Commit")]
-    Task Commit(string rootId);
-
-    [Alias("Release")]
-    Task Release(string rootId);
-
-    [Alias("Close")]
-    Task Close(string rootId);
 
     [Alias("GetPosition")]
     Task<IssuancePosition> GetPosition(DateOnly today);

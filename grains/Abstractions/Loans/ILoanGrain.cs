@@ -1,4 +1,5 @@
 using SupplyChain.Grains.Common;
+using SupplyChain.Grains.Protocol;
 
 namespace SupplyChain.Grains.Loans;
 
@@ -48,12 +49,12 @@ public sealed record FinanceOrder(
     [property: Id(2)] Money Amount);
 
 /// <summary>
-/// One loan, keyed by its id. It is the authority on what the borrower owes: it reserves room on the order and
-/// on the funder's lending facility while it originates, accrues interest, takes repayments, and ages into
+/// One loan, keyed by its id. It is the authority on what the borrower owes: it reserves room on what it draws on
+/// (its <see cref="ILoanBase"/>: an order) and on the funder's lending facility while it originates, accrues interest, takes repayments, and ages into
 /// overdue and default from the platform clock. Every change is one fenced write with its notices and events.
 /// </summary>
 [Alias("ILoanGrain")]
-public interface ILoanGrain : IGrainWithStringKey
+public interface ILoanGrain : IReservationOwner, IExposureProducer
 {
     [Alias("Originate")]
     Task<Outcome<Loan>> Originate(Caller caller, string operationId, FinanceOrder command);
@@ -73,12 +74,13 @@ public interface ILoanGrain : IGrainWithStringKey
     Task Reproject();
 
     /// <summary>
-    /// Voucher <paramref name="rootId"/> of <paramref name="obligorId"/> will repay this loan: pins what is owed as of
+    /// Voucher <paramref name="rootId"/> will repay this loan: pins what is owed as of
     /// <paramref name="today"/> (principal and interest; zero when nothing is owed) and holds off cash repayments until the
-    /// voucher settles or releases it. Idempotent by root id.
+    /// voucher settles or releases it. Idempotent by root id. The loan holds this pin for the tree, and asks the tree to
+/// resolve it if it stays open (<see cref="IReservationOwner.Resolve"/> with this loan as the holder).
     /// </summary>
     [Alias("ReserveSettlement")]
-    Task<Outcome<Money>> ReserveSettlement(string rootId, string obligorId, DateOnly today);
+    Task<Outcome<Money>> ReserveSettlement(string rootId, DateOnly today);
 
     /// <summary>The voucher exists: <paramref name="amount"/> of it went to the funder and repays the loan. Idempotent by root id.</summary>
     [Alias("Settle")]
@@ -87,19 +89,4 @@ public interface ILoanGrain : IGrainWithStringKey
     /// <summary>The voucher was not issued: cash repayments may go on.</summary>
     [Alias("ReleaseSettlement")]
     Task ReleaseSettlement(string rootId);
-
-    /// <summary>
-    /// Asked by an order (<paramref name="orderId"/>) or a facility (<paramref name="facilityId"/>) whose reservation for this
-    /// loan stayed open too long: a disbursed loan commits it, any other releases it and closes the id for good.
-    /// </summary>
-    [Orleans.Concurrency.OneWay, Alias("ResolveOrigination")]
-    Task ResolveOrigination(string? orderId, string? facilityId);
-
-    /// <summary>The consumer applied these exposure events: the loan stops re-sending them.</summary>
-    [Orleans.Concurrency.OneWay, Alias("AcknowledgeExposures")]
-    Task AcknowledgeExposures(IReadOnlyList<string> eventIds);
-
-    /// <summary>The loan's exposure as its state says now, for reconciliation.</summary>
-    [Alias("GetPositions")]
-    Task<SupplyChain.Grains.Risk.TreePositions> GetPositions();
 }

@@ -1,4 +1,5 @@
 using SupplyChain.Grains.Common;
+using SupplyChain.Grains.Protocol;
 
 namespace SupplyChain.Grains.Orders;
 
@@ -41,11 +42,12 @@ public sealed record OrderLoan([property: Id(0)] string LoanId, [property: Id(1)
 /// <summary>
 /// One purchase order, keyed by its id. It guards the financing rules: loans drawing on it stay within the
 /// financing ratio of its amount, and it cannot be cancelled or paid while a financing is half done.
-/// Loans reserve room here by loan id, then commit or release; a voucher claims the order by root id likewise.
+/// Loans reserve room here by loan id (<see cref="ILoanBase.ReserveDraw"/>), then commit or release; a voucher claims the
+/// order by root id, and the claim is committed or released through the same <see cref="IReservationHolder"/> calls.
 /// The order never calls a loan or a tree (only one-way resolve requests), so no call cycle can deadlock.
 /// </summary>
 [Alias("IOrderGrain")]
-public interface IOrderGrain : IGrainWithStringKey
+public interface IOrderGrain : ILoanBase
 {
     [Alias("Place")]
     Task<Outcome<Order>> Place(Caller caller, string operationId, PlaceOrder command);
@@ -57,35 +59,11 @@ public interface IOrderGrain : IGrainWithStringKey
     Task<Outcome<Order>> Cancel(Caller caller, string operationId);
 
     /// <summary>
-    /// Reserves room for a loan of <paramref name="amount"/> to <paramref name="borrowerId"/> from <paramref name="funderId"/>;
-    /// returns the order's payment date, from which the loan's due date follows.
-    /// </summary>
-    [Alias("ReserveLoan")]
-    Task<Outcome<DateOnly>> ReserveLoan(string loanId, string borrowerId, string funderId, Money amount, DateOnly today);
-
-    [Alias("CommitLoan")]
-    Task CommitLoan(string loanId);
-
-    /// <summary>The loan never took effect: its room returns (a committed loan is never released).</summary>
-    [Alias("ReleaseLoan")]
-    Task ReleaseLoan(string loanId);
-
-    /// <summary>The loan's principal outstanding is now <paramref name="outstanding"/> (zero: repaid), as of the loan's <paramref name="version"/>.</summary>
-    [Alias("LoanOutstanding")]
-    Task LoanOutstanding(string loanId, Money outstanding, long version);
-
-    /// <summary>
     /// The buyer pays the order with voucher <paramref name="rootId"/> to <paramref name="beneficiaryId"/>: checks both, claims
     /// the order for that root and returns the loans to repay from it. Idempotent by root id.
     /// </summary>
     [Alias("Claim")]
     Task<Outcome<IReadOnlyList<OrderLoan>>> Claim(string rootId, string buyerId, string beneficiaryId);
-
-    [Alias("CommitClaim")]
-    Task CommitClaim(string rootId);
-
-    [Alias("ReleaseClaim")]
-    Task ReleaseClaim(string rootId);
 
     /// <summary>The voucher <paramref name="rootId"/> that paid the order was rejected or expired: the order is confirmed again.</summary>
     [Alias("Reopen")]

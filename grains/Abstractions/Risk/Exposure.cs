@@ -38,8 +38,9 @@ public sealed record ExposureEvent(
 [GenerateSerializer, Immutable, Alias("TreePositions")]
 public sealed record TreePositions([property: Id(0)] string ObligorId, [property: Id(1)] IReadOnlyList<ExposurePosition> Positions);
 
+/// <summary>Events from one producer, which the consumer acknowledges to it by its typed reference.</summary>
 [GenerateSerializer, Immutable, Alias("ExposureBatch")]
-public sealed record ExposureBatch([property: Id(0)] IReadOnlyList<ExposureEvent> Events);
+public sealed record ExposureBatch([property: Id(0)] IReadOnlyList<ExposureEvent> Events, [property: Id(1)] SupplyChain.Grains.Protocol.EntityRef Producer);
 
 /// <summary>
 /// The risk grain of one obligor: consumes that obligor's exposure stream (implicit subscription), applies each

@@ -1,0 +1,39 @@
+using SupplyChain.Grains.Risk;
+
+namespace SupplyChain.Grains.Vouchers;
+
+/// <summary>What the tree's fragments are as exposure: positions, and the events that announce their changes.</summary>
+public sealed partial class TreeLedger
+{
+    /// <summary>The exposure a fragment is now: its holder's position if it is live, none otherwise.</summary>
+    public static ExposurePosition? Position(FragmentState f) =>
+        f.Status.IsLive() ? new(f.HolderId, f.FunderHeld ? "funder" : "supplier", f.Status.Wire(), f.Tier, f.AmountFen) : null;
+
+    /// <summary>
+    /// Events for every fragment whose position differs from the one last announced, marking them announced.
+    /// Called just before each write, so the events are stored with the change that caused them.
+    /// </summary>
+    public List<ExposureEvent> TakeExposureChanges(long version, DateTimeOffset at, string? operationKind = null)
+    {
+        var events = new List<ExposureEvent>();
+        foreach (var f in state.Fragments)
+        {
+            var now = Position(f);
+            if (Equals(now, f.Exposed)) continue;
+            // At issuance against a financed order, what the funder receives is the closed loop moving its risk here.
+            var kind = operationKind == "issued" && f.FunderHeld ? "closed_loop" : operationKind ?? KindOf(f);
+            events.Add(new($"{rootId}:{version}:{f.Id}", rootId, f.Id, state.ObligorId, f.Exposed, now, at, kind));
+            f.Exposed = now;
+        }
+        return events;
+    }
+
+    /// <summary>What the calendar did to a fragment (expiry, overdue, default) when no operation names it.</summary>
+    private static string KindOf(FragmentState f) => f.Status switch
+    {
+        VoucherStatus.Overdue => "overdue",
+        VoucherStatus.Defaulted => "defaulted",
+        VoucherStatus.Settled => "settled",
+        _ => "rejected",
+    };
+}

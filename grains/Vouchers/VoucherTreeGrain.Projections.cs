@@ -1,0 +1,45 @@
+using SupplyChain.Db.Stores;
+using SupplyChain.Grains.Common;
+using SupplyChain.Grains.Risk;
+
+namespace SupplyChain.Grains.Vouchers;
+
+/// <summary>
+/// What the tree shows the outside: its read model rows, its positions for reconciliation, and the producer side of
+/// exposure events. Events are stored with the change that caused them and sent on the
+/// obligor's stream by the durable outbox, re-sent while unacknowledged (memory streams lose what is queued when a
+/// silo dies), and dropped once the obligor's risk grain acknowledges them.
+/// </summary>
+public sealed partial class VoucherTreeGrain
+{
+    public Task AcknowledgeExposures(IReadOnlyList<string> eventIds)
+    {
+        Outbox.Acknowledge(eventIds);
+        return Task.CompletedTask;
+    }
+
+    public Task<TreePositions> GetPositions() =>
+        Task.FromResult(new TreePositions(S.ObligorId,
+            S.Phase != TreePhase.Issued ? [] : S.Fragments.Select(TreeLedger.Position).OfType<ExposurePosition>().ToList()));
+
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken) =>
+        Outbox.OnDeactivateAsync(reason, () => Write());
+
+    public async Task Reproject()
+    {
+        _projected.Clear();
+        await ProjectChanges();
+    }
+
+    /// <summary>Writes the fragments that changed since this activation last projected (all of them after activation).</summary>
+    private async Task ProjectChanges()
+    {
+        var changed = S.Fragments
+            .Select(f => new IndexedFragment(f.Id, RootId, f.ParentId, S.ObligorId, f.HolderId, f.SenderId, new Money(f.AmountFen).Yuan,
+                f.IssueDate, S.MaturityDate, f.Tier, f.Status.Wire(), S.OrderId))
+            .Where(f => !_projected.TryGetValue(f.Id, out var last) || last != f)
+            .ToList();
+        await index.UpsertAsync(RootId, changed, S.Version, Outbox.Pending);
+        foreach (var f in changed) _projected[f.Id] = f;
+    }
+}
