@@ -110,10 +110,13 @@ public sealed class LendingBankTests(ITestOutputHelper output) : IAsyncLifetime
                     unpaid.Enqueue(loan.Id);
                     continue;
                 }
-                await Send(n, core, "/v1/vouchers", new
+                // A loan answered 201 while its commit notice to the order could not reach a silo that just died is still
+                // "in progress" at the order until the notice gets through: the voucher is then refused as a 409 conflict
+                // ("retry shortly"), and, like any client, this one asks again with a new key until the order takes it.
+                await Eventually.True(async () => (await Send(n, core, "/v1/vouchers", new
                 {
                     beneficiaryId = supplier.Id, amount, maturityDate = start.AddDays(120).ToString("yyyy-MM-dd"), orderId = order.Id,
-                }, random);
+                }, random)).Status != HttpStatusCode.Conflict, TimeSpan.FromSeconds(120), $"order {order.Id} takes its voucher");
             }
         }
 
@@ -176,7 +179,8 @@ public sealed class LendingBankTests(ITestOutputHelper output) : IAsyncLifetime
         }
         for (var n = 0; n < Clients; n++)
             Assert.True(acknowledged.Count(h => h.Client == n) >= 3, $"client {n}: {acknowledged.Count(h => h.Client == n)} acknowledged; {summary}");
-        var unexpected = refused.Where(r => !(r.Path.EndsWith("/financing", StringComparison.Ordinal) && r.Answer.Code == "insufficient_limit")).ToList();
+        var unexpected = refused.Where(r => !(r.Path.EndsWith("/financing", StringComparison.Ordinal) && r.Answer.Code == "insufficient_limit")
+                                            && !(r.Path == "/v1/vouchers" && r.Answer.Code == "conflict")).ToList();
         Assert.True(unexpected.Count == 0, "unexpected refusals:\n" + string.Join("\n", unexpected.Take(10).Select(r => $"{r.Path}: {r.Answer.Text}")));
         Assert.Contains(refused, r => r.Answer.Code == "insufficient_limit");
         Assert.False(repaidInCash.IsEmpty, "no loan was repaid in full in cash after a refusal");
