@@ -4,6 +4,7 @@ using SupplyChain.Api.Http;
 using SupplyChain.Grains.Common;
 using SupplyChain.Grains.Loans;
 using SupplyChain.Grains.Orders;
+using SupplyChain.Grains.Protocol;
 
 namespace SupplyChain.Api.Apis;
 
@@ -69,7 +70,7 @@ public static class LendingApi
         if (!v.IsValid) return v.Problem();
 
         var loanId = Ids.Loan(http.OperationId());
-        var loan = await grains.GetGrain<ILoanGrain>(loanId).Originate(http.Caller(), http.OperationId(), new FinanceOrder(id, funderId, amount));
+        var loan = await grains.GetGrain<ILoanGrain>(loanId).Originate(http.Caller(), http.OperationId(), new DrawLoan(EntityRef.Order(id), funderId, amount));
         return loan.IsOk ? ApiResponse.Created($"/v1/loans/{loanId}", LoanDto.From(loan.Value!)) : ApiResponse.From(loan.Fault!);
     }
 

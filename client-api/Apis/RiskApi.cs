@@ -46,7 +46,8 @@ public static class RiskApi
             v.Add("top", "must be a whole number between 1 and 100");
         if (!v.IsValid) return v.Problem();
 
-        // No guarantee groups or risk pools exist on the platform yet, so they hold no exposure.
+        // Not built yet: guarantee groups are not folded into the exposure aggregates (calls are not exposure events
+        // yet), and risk pools do not exist. So these list nothing; README and ARCHITECTURE say so.
         if (by is "group" or "pool") return ApiResponse.Ok(new ExposureListDto([]));
         var buckets = await store.BucketsAsync(holderId: Scope(http.Caller()));
         var items = (by == "obligor"

@@ -12,13 +12,26 @@ public sealed record OrderDto(string Id, string BuyerId, string SupplierId, deci
 
 public sealed record LoanRepaymentDto(DateOnly On, decimal Amount, decimal Interest, decimal Principal, string Source, string? VoucherId);
 
-/// <summary>A loan as API.md gives it, plus what it paid so far. Group and pool are null: order-financing loans belong to neither.</summary>
+public sealed record GuarantorCallDto(string MemberId, decimal Amount);
+
+public sealed record WaterfallDto(decimal Loss, IReadOnlyList<GuarantorCallDto> GuarantorCalls, string? PoolId, decimal PoolPayment, decimal FunderLoss)
+{
+    public static WaterfallDto? From(LoanWaterfall? w) =>
+        w is null ? null : new(w.Loss.Yuan, w.GuarantorCalls.Select(c => new GuarantorCallDto(c.MemberId, c.Amount.Yuan)).ToList(), w.PoolId,
+            w.PoolPayment.Yuan, w.FunderLoss.Yuan);
+}
+
+/// <summary>
+/// A loan as API.md gives it, plus what it paid so far. A loan draws on an order or a guarantee group; no loan is in a
+/// risk pool yet (poolId null). The waterfall is null until the loan defaults in a group and its loss has been borne.
+/// </summary>
 public sealed record LoanDto(string Id, string BorrowerId, string FunderId, string? OrderId, string? GroupId, string? PoolId,
     decimal Principal, decimal OutstandingPrincipal, decimal AccruedInterest, decimal AnnualRate, DateOnly DisbursedOn, DateOnly DueDate,
-    string Status, decimal InterestPaid, IReadOnlyList<LoanRepaymentDto> Repayments)
+    string Status, decimal InterestPaid, IReadOnlyList<LoanRepaymentDto> Repayments, WaterfallDto? Waterfall)
 {
     public static LoanDto From(Loan l) =>
-        new(l.Id, l.BorrowerId, l.FunderId, l.OrderId, null, null, l.Principal.Yuan, l.OutstandingPrincipal.Yuan, l.AccruedInterest.Yuan,
+        new(l.Id, l.BorrowerId, l.FunderId, l.OrderId, l.GroupId, null, l.Principal.Yuan, l.OutstandingPrincipal.Yuan, l.AccruedInterest.Yuan,
             l.AnnualRate, l.DisbursedOn, l.DueDate, l.Status.Wire(), l.InterestPaid.Yuan,
-            l.Repayments.Select(r => new LoanRepaymentDto(r.On, r.Amount.Yuan, r.Interest.Yuan, r.Principal.Yuan, r.Source, r.VoucherId)).ToList());
+            l.Repayments.Select(r => new LoanRepaymentDto(r.On, r.Amount.Yuan, r.Interest.Yuan, r.Principal.Yuan, r.Source, r.VoucherId)).ToList(),
+            WaterfallDto.From(l.Waterfall));
 }

@@ -21,6 +21,13 @@ public sealed class PlatformRules
     /// <summary>An order-financing loan is due this many days after the order's payment date.</summary>
     public int LoanDueAfterPaymentDays { get; set; } = 30;
 
+    /// <summary>How many suppliers a guarantee group has, at least and at most.</summary>
+    public int MinGroupMembers { get; set; } = 3;
+    public int MaxGroupMembers { get; set; } = 10;
+
+    /// <summary>The longest term of a loan in a guarantee group.</summary>
+    public int MaxGroupLoanTermDays { get; set; } = 365;
+
     /// <summary>Longest reference text an order may carry.</summary>
     public int MaxReferenceLength { get; set; } = 200;
 

@@ -13,7 +13,7 @@ namespace SupplyChain.Grains.Loans;
 /// </summary>
 public sealed partial class LoanGrain
 {
-    public async Task<Outcome<Loan>> Originate(Caller caller, string operationId, FinanceOrder command)
+    public async Task<Outcome<Loan>> Originate(Caller caller, string operationId, DrawLoan command)
     {
         using var scope = logger.BeginScope(new Dictionary<string, object> { ["OperationId"] = operationId, ["LoanId"] = LoanId });
         if (await OwnerIntent.ReplayAsync(S.Intent, S.OriginationOperationId, operationId, Outbox, async () => View(await clock.TodayAsync()),
@@ -23,31 +23,41 @@ public sealed partial class LoanGrain
         var today = await clock.TodayAsync();
         if (S.Phase == LoanPhase.None)
         {
-            var funder = await GrainFactory.GetGrain<IParticipantGrain>(command.FunderId).Get();
-            if (funder?.Role != Role.Funder) return Fault.Validation("funderId", "The lender must be a funder on the platform.");
+            if (command.FunderId is not null)
+            {
+                var funder = await GrainFactory.GetGrain<IParticipantGrain>(command.FunderId).Get();
+                if (funder?.Role != Role.Funder) return Fault.Validation("funderId", "The lender must be a funder on the platform.");
+            }
             S.Phase = LoanPhase.Originating;
             S.OriginationOperationId = operationId;
             S.BorrowerId = caller.Id;
-            S.FunderId = command.FunderId;
-            S.DrawsOn = EntityRef.Order(command.OrderId);
+            S.FunderId = command.FunderId ?? "";
+            S.DrawsOn = command.Base;
             S.PrincipalFen = command.Amount.Fen;
             await Write();
         }
 
-        var due = await GrainFactory.LoanBase(S.DrawsOn!).ReserveDraw(LoanId, S.BorrowerId, S.FunderId, new Money(S.PrincipalFen), today);
-        if (!due.IsOk) return await Abort(due.Fault!);
-        var rate = await GrainFactory.GetGrain<IFacilityGrain>(FacilityRef.Id).Reserve(LoanId, EntityRef.Loan(LoanId), new Money(S.PrincipalFen), today);
-        if (!rate.IsOk) return await Abort(rate.Fault!);
+        var terms = await GrainFactory.LoanBase(S.DrawsOn!).ReserveDraw(
+            new DrawRequest(LoanId, S.BorrowerId, S.FunderId.Length > 0 ? S.FunderId : null, new Money(S.PrincipalFen), today, command.TermDays));
+        if (!terms.IsOk) return await Abort(terms.Fault!);
+        S.FunderId = terms.Value!.FunderId;
+        var rate = terms.Value.AnnualRate;
+        if (DrawsOnFacility)
+        {
+            var room = await GrainFactory.GetGrain<IFacilityGrain>(FacilityRef.Id).Reserve(LoanId, EntityRef.Loan(LoanId), new Money(S.PrincipalFen), today);
+            if (!room.IsOk) return await Abort(room.Fault!);
+            rate = room.Value;
+        }
 
         S.Phase = LoanPhase.Disbursed;
-        S.AnnualRate = rate.Value;
+        S.AnnualRate = rate!.Value;
         S.DisbursedOn = today;
         S.AccruedTo = today;
-        S.DueDate = due.Value;
+        S.DueDate = terms.Value.DueDate;
         S.OutstandingFen = S.PrincipalFen;
         S.Status = LoanStatus.Active;
         S.Notices.Add(Notice.Commit(S.DrawsOn!, LoanId));
-        S.Notices.Add(Notice.Commit(FacilityRef, LoanId));
+        if (DrawsOnFacility) S.Notices.Add(Notice.Commit(FacilityRef, LoanId));
         await Write("disbursed");
         LogDisbursed(LoanId, S.BorrowerId, S.FunderId, new Money(S.PrincipalFen).ToString());
         await Outbox.DeliverAsync();
@@ -68,7 +78,7 @@ public sealed partial class LoanGrain
         if (S.DrawsOn is not null)
         {
             S.Notices.Add(Notice.Release(S.DrawsOn, LoanId));
-            S.Notices.Add(Notice.Release(FacilityRef, LoanId));
+            if (DrawsOnFacility) S.Notices.Add(Notice.Release(FacilityRef, LoanId));
         }
         await Write();
         await Outbox.DeliverAsync();

@@ -31,6 +31,10 @@ public sealed partial class LoanGrain(
     private LoanLedger Ledger => new(S, rules.Value);
     private EntityRef FacilityRef => EntityRef.Facility(Ids.Facility(S.FunderId, S.BorrowerId));
     private string? OrderId => S.DrawsOn is { Kind: EntityKind.Order } order ? order.Id : null;
+    private string? GroupId => S.DrawsOn is { Kind: EntityKind.Group } group ? group.Id : null;
+
+    /// <summary>A loan on an order takes its rate and room from the funder's facility; a group sets its rate and is the limit.</summary>
+    private bool DrawsOnFacility => S.DrawsOn?.Kind == EntityKind.Order;
 
     /// <summary>Loan exposure is on the borrower: its events go on the borrower's stream.</summary>
     private DurableOutbox Outbox => _outbox ??= new DurableOutbox(this, GrainFactory, EntityRef.Loan(LoanId), () => S, () => S.BorrowerId, logger);
@@ -44,6 +48,7 @@ public sealed partial class LoanGrain(
         try
         {
             await Outbox.RecoverAsync();
+            await AdvanceWaterfall();
             await Project();
             await PendingAlert.DeliverAsync(S.PendingAlerts, alerts);
         }
@@ -58,7 +63,7 @@ public sealed partial class LoanGrain(
     {
         // An activation that thinks the loan does not exist reads storage again: it may be a stale one.
         if (S.Phase != LoanPhase.Disbursed) await Reload();
-        if (!CanSee(caller)) return Fault.NotFound("Loan");
+        if (!await CanSee(caller)) return Fault.NotFound("Loan");
         var today = await clock.TodayAsync();
         await CatchUp(today);
         return Outcome<Loan>.Ok(View(today));
@@ -99,9 +104,13 @@ public sealed partial class LoanGrain(
     {
         if (S.Phase != LoanPhase.Disbursed) return;
         var before = S.Status;
-        if (!Ledger.CatchUp(today)) return;
-        RaiseStatusAlerts(before);
-        await Write(S.Status == LoanStatus.Defaulted ? "defaulted" : "overdue");
+        if (Ledger.CatchUp(today))
+        {
+            RaiseStatusAlerts(before);
+            if (S.Status == LoanStatus.Defaulted) StartWaterfall();
+            await Write(S.Status == LoanStatus.Defaulted ? "defaulted" : "overdue");
+        }
+        await AdvanceWaterfall();
     }
 
     public async Task Reproject()
@@ -131,20 +140,24 @@ public sealed partial class LoanGrain(
     {
         if (S.OutstandingFen == principalBefore) return;
         var version = S.Version + 1; // the version the coming write gives the loan
-        S.Notices.Add(S.OutstandingFen == 0
-            ? Notice.Close(FacilityRef, LoanId)
-            : Notice.SetAmount(FacilityRef, LoanId, S.OutstandingFen, version));
+        if (DrawsOnFacility)
+            S.Notices.Add(S.OutstandingFen == 0
+                ? Notice.Close(FacilityRef, LoanId)
+                : Notice.SetAmount(FacilityRef, LoanId, S.OutstandingFen, version));
         S.Notices.Add(Notice.SetAmount(S.DrawsOn!, LoanId, S.OutstandingFen, version));
     }
 
-    private bool CanSee(Caller caller)
+    /// <summary>The borrower, the lender, the other members of its group, operators and risk staff (scoped: their funder's loans).</summary>
+    private async Task<bool> CanSee(Caller caller)
     {
         if (S.Phase != LoanPhase.Disbursed) return false;
         return caller.Role switch
         {
             Role.Operator => true,
             Role.Risk => caller.FunderScope is null || caller.FunderScope == S.FunderId,
-            _ => caller.Id == S.BorrowerId || caller.Id == S.FunderId,
+            _ when caller.Id == S.BorrowerId || caller.Id == S.FunderId => true,
+            Role.Supplier when GroupId is not null => await GrainFactory.GetGrain<Groups.IGuaranteeGroupGrain>(GroupId).IsMember(caller.Id),
+            _ => false,
         };
     }
 
@@ -152,7 +165,8 @@ public sealed partial class LoanGrain(
         new(LoanId, S.BorrowerId, S.FunderId, OrderId, new Money(S.PrincipalFen), new Money(S.OutstandingFen),
             new Money(S.Status == LoanStatus.Repaid ? 0 : Ledger.AccruedOn(today)), S.AnnualRate, S.DisbursedOn, S.DueDate, S.Status,
             new Money(S.InterestPaidFen),
-            S.Repayments.Select(r => new LoanRepayment(r.On, new Money(r.AmountFen), new Money(r.InterestFen), new Money(r.PrincipalFen), r.Source, r.VoucherId)).ToList());
+            S.Repayments.Select(r => new LoanRepayment(r.On, new Money(r.AmountFen), new Money(r.InterestFen), new Money(r.PrincipalFen), r.Source, r.VoucherId)).ToList(),
+            GroupId, WaterfallView());
 
     /// <summary>One fenced write, with the notices and the exposure event its change causes; then the read model and the event go out.</summary>
     private async Task Write(string? eventKind = null)

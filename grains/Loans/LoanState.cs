@@ -69,6 +69,9 @@ public sealed class LoanState : IOutboxState
 
     public List<PendingAlert> PendingAlerts { get; set; } = new();
 
+    /// <summary>The loss waterfall of a loan that defaulted in a group: its durable steps, each stored as it completes.</summary>
+    public WaterfallState? Waterfall { get; set; }
+
     // Stored before the durable outbox and the draws-on reference (until 2026-12): read once by Upgrade, never written.
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public string? OrderId { get; set; }
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull), JsonPropertyName("Outbox")] public List<LegacyLoanNotice>? LegacyOutbox { get; set; }
@@ -101,4 +104,19 @@ public sealed class PendingSettlement
     public DateOnly On { get; set; }
     public long PayoffFen { get; set; }
     public DateTimeOffset ReservedAt { get; set; }
+}
+
+public sealed class WaterfallState
+{
+    /// <summary>Outstanding principal + interest accrued to the default date, fixed when the loan defaulted.</summary>
+    public long LossFen { get; set; }
+
+    /// <summary>What the group called from each other member; null until the group answered (step 1).</summary>
+    public List<WaterfallCall>? Calls { get; set; }
+}
+
+public sealed class WaterfallCall
+{
+    public string MemberId { get; set; } = "";
+    public long AmountFen { get; set; }
 }

@@ -95,11 +95,13 @@ public sealed class OrderGrain(
         return Outcome<Order>.Ok(View());
     }
 
-    public async Task<Outcome<DateOnly>> ReserveDraw(string loanId, string borrowerId, string funderId, Money amount, DateOnly today)
+    public async Task<Outcome<DrawTerms>> ReserveDraw(DrawRequest request)
     {
+        var (loanId, borrowerId, funderId, amount, today) = (request.LoanId, request.BorrowerId, request.FunderId ?? "", request.Amount, request.Today);
+        var terms = new DrawTerms(DueDate, funderId, null);
         switch (Book.AlreadyReserved(loanId, EntityRef.Loan(loanId), amount.Fen, funderId))
         {
-            case true: return Outcome<DateOnly>.Ok(DueDate);
+            case true: return Outcome<DrawTerms>.Ok(terms);
             case false: return Fault.Conflict("This loan is already reserved on the order with other terms.");
         }
         if (!state.RecordExists || borrowerId != S.SupplierId) return Fault.NotFound("Order");
@@ -117,7 +119,7 @@ public sealed class OrderGrain(
         Book.Reserve(loanId, EntityRef.Loan(loanId), amount.Fen, time.UtcNow, funderId);
         await state.WriteOrDeactivateAsync(this);
         EnsureSweep();
-        return Outcome<DateOnly>.Ok(DueDate);
+        return Outcome<DrawTerms>.Ok(terms);
     }
 
     /// <summary>A loan on the order falls due a set number of days after the order's payment date.</summary>

@@ -1,4 +1,5 @@
 using SupplyChain.Grains.Facilities;
+using SupplyChain.Grains.Groups;
 using SupplyChain.Grains.Loans;
 using SupplyChain.Grains.Orders;
 using SupplyChain.Grains.Vouchers;
@@ -13,6 +14,7 @@ internal static class Refs
         EntityKind.Obligor => grains.GetGrain<IObligorGrain>(holder.Id),
         EntityKind.Facility => grains.GetGrain<IFacilityGrain>(holder.Id),
         EntityKind.Order => grains.GetGrain<IOrderGrain>(holder.Id),
+        EntityKind.Group => grains.GetGrain<IGuaranteeGroupGrain>(holder.Id),
         _ => throw new InvalidOperationException($"{holder} holds no reservation book."),
     };
 
@@ -33,6 +35,7 @@ internal static class Refs
     public static ILoanBase LoanBase(this IGrainFactory grains, EntityRef loanBase) => loanBase.Kind switch
     {
         EntityKind.Order => grains.GetGrain<IOrderGrain>(loanBase.Id),
+        EntityKind.Group => grains.GetGrain<IGuaranteeGroupGrain>(loanBase.Id),
         _ => throw new InvalidOperationException($"A loan cannot draw on {loanBase}."),
     };
 }

@@ -48,16 +48,16 @@ public sealed class LendingGrainTests(ClusterFixture fixture) : IClassFixture<Cl
         var facility = G.GetGrain<IFacilityGrain>(Ids.Facility(funder, supplier.Id));
         // As if a loan had reserved room on the order and on the facility, then died before storing anything.
         var lost = Ids.Loan("lost-op");
-        Assert.True((await order.ReserveDraw(lost, supplier.Id, funder, Money.FromYuan(7_000), await Today())).IsOk);
+        Assert.True((await order.ReserveDraw(new DrawRequest(lost, supplier.Id, funder, Money.FromYuan(7_000), await Today(), null))).IsOk);
         Assert.True((await facility.Reserve(lost, EntityRef.Loan(lost), Money.FromYuan(7_000), await Today())).IsOk);
         Assert.Equal(FaultCodes.InvalidState, (await order.Cancel(core, "cancel")).Fault?.Code);
 
         await Eventually.True(async () => (await facility.Get())!.Used == Money.Zero
-                                          && (await order.ReserveDraw("probe", supplier.Id, funder, Money.FromYuan(7_000), await Today())).IsOk,
+                                          && (await order.ReserveDraw(new DrawRequest("probe", supplier.Id, funder, Money.FromYuan(7_000), await Today(), null))).IsOk,
             TimeSpan.FromSeconds(20), "the order and the facility give the abandoned loan's room back");
         await order.Release("probe");
         // The abandoned id can never become a loan later.
-        var late = await G.GetGrain<ILoanGrain>(lost).Originate(supplier, "lost-op", new FinanceOrder(orderId, funder, Money.FromYuan(7_000)));
+        var late = await G.GetGrain<ILoanGrain>(lost).Originate(supplier, "lost-op", new DrawLoan(EntityRef.Order(orderId), funder, Money.FromYuan(7_000)));
         Assert.Equal(FaultCodes.Conflict, late.Fault?.Code);
         Assert.True((await order.Cancel(core, "cancel")).IsOk);
     }
@@ -70,13 +70,13 @@ public sealed class LendingGrainTests(ClusterFixture fixture) : IClassFixture<Cl
         Assert.True((await G.GetGrain<IFacilityGrain>(Ids.Facility(funder, supplier.Id)).SetLimit(Money.FromYuan(1))).IsOk);
         var loanId = Ids.Loan("refused-op");
         var loan = G.GetGrain<ILoanGrain>(loanId);
-        var command = new FinanceOrder(orderId, funder, Money.FromYuan(5_000));
+        var command = new DrawLoan(EntityRef.Order(orderId), funder, Money.FromYuan(5_000));
         Assert.Equal(FaultCodes.InsufficientLimit, (await loan.Originate(supplier, "refused-op", command)).Fault?.Code);
 
         // As if the attempt had died after storing its refusal and before its releases reached the order (found by the
         // lending bank test: the order then refused the voucher paying it, "a financing is in progress", until its
         // sweep): the order holds the room again, and the loan's activation is gone.
-        Assert.True((await order.ReserveDraw(loanId, supplier.Id, funder, Money.FromYuan(5_000), await Today())).IsOk);
+        Assert.True((await order.ReserveDraw(new DrawRequest(loanId, supplier.Id, funder, Money.FromYuan(5_000), await Today(), null))).IsOk);
         await G.GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero);
         // The client's retry gets the stored refusal, and the releases stored with it free the order at once, well before
         // any sweep would ask.
@@ -90,7 +90,7 @@ public sealed class LendingGrainTests(ClusterFixture fixture) : IClassFixture<Cl
         var (core, supplier, funder, orderId) = await FinancedCast();
         var loanId = Ids.Loan(NewKey("op"));
         var loan = G.GetGrain<ILoanGrain>(loanId);
-        Assert.True((await loan.Originate(supplier, "finance", new FinanceOrder(orderId, funder, Money.FromYuan(5_000)))).IsOk);
+        Assert.True((await loan.Originate(supplier, "finance", new DrawLoan(EntityRef.Order(orderId), funder, Money.FromYuan(5_000)))).IsOk);
 
         // As if a tree had claimed the order and pinned the loan's payoff, then died before storing anything.
         var ghost = Ids.VoucherRoot(NewKey("op"));

@@ -15,4 +15,12 @@ public static class Eventually
             delay = TimeSpan.FromMilliseconds(Math.Min(delay.TotalMilliseconds * 2, 500));
         }
     }
+
+    /// <summary>Polls <paramref name="read"/> until what it reads is <paramref name="done"/>, and returns that reading.</summary>
+    public static async Task<T> Value<T>(Func<Task<T>> read, Func<T, bool> done, TimeSpan? within = null, string? because = null)
+    {
+        var last = default(T);
+        await True(async () => done(last = await read()), within, because);
+        return last!;
+    }
 }

@@ -28,7 +28,11 @@ public static class Ids
 
     public static string Loan(string operationId) => "ln" + Derive("loan", operationId);
 
+    public static string Group(string operationId) => "gg" + Derive("group", operationId);
+
     public static bool IsOrder(string id) => IsDerived(id, "or");
+
+    public static bool IsGroup(string id) => IsDerived(id, "gg");
 
     public static bool IsLoan(string id) => IsDerived(id, "ln");
 

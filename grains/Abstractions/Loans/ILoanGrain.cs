@@ -30,7 +30,21 @@ public sealed record Loan(
     [property: Id(9)] DateOnly DueDate,
     [property: Id(10)] LoanStatus Status,
     [property: Id(11)] Money InterestPaid,
-    [property: Id(12)] IReadOnlyList<LoanRepayment> Repayments);
+    [property: Id(12)] IReadOnlyList<LoanRepayment> Repayments,
+    [property: Id(13)] string? GroupId,
+    [property: Id(14)] LoanWaterfall? Waterfall);
+
+/// <summary>
+/// How the loss of a defaulted loan in a group was borne: loss = outstanding principal + interest accrued to the default
+/// date = Σ guarantor calls + pool payment + funder loss. Null until the loan defaults in a group.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("LoanWaterfall")]
+public sealed record LoanWaterfall(
+    [property: Id(0)] Money Loss,
+    [property: Id(1)] IReadOnlyList<SupplyChain.Grains.Groups.GuaranteeCall> GuarantorCalls,
+    [property: Id(2)] string? PoolId,
+    [property: Id(3)] Money PoolPayment,
+    [property: Id(4)] Money FunderLoss);
 
 /// <summary>One repayment: cash from the borrower, or the funder's part of a voucher the buyer issued against the order.</summary>
 [GenerateSerializer, Immutable, Alias("LoanRepayment")]
@@ -42,11 +56,16 @@ public sealed record LoanRepayment(
     [property: Id(4)] string Source,
     [property: Id(5)] string? VoucherId);
 
-[GenerateSerializer, Immutable, Alias("FinanceOrder")]
-public sealed record FinanceOrder(
-    [property: Id(0)] string OrderId,
-    [property: Id(1)] string FunderId,
-    [property: Id(2)] Money Amount);
+/// <summary>
+/// A request for a loan drawing on <paramref name="Base"/>: an order (the funder named by the borrower; rate and limit from
+/// the funder's facility) or a guarantee group (the group's funder and rate, due <paramref name="TermDays"/> after today).
+/// </summary>
+[GenerateSerializer, Immutable, Alias("DrawLoan")]
+public sealed record DrawLoan(
+    [property: Id(0)] EntityRef Base,
+    [property: Id(1)] string? FunderId,
+    [property: Id(2)] Money Amount,
+    [property: Id(3)] int? TermDays = null);
 
 /// <summary>
 /// One loan, keyed by its id. It is the authority on what the borrower owes: it reserves room on what it draws on
@@ -57,7 +76,7 @@ public sealed record FinanceOrder(
 public interface ILoanGrain : IReservationOwner, IExposureProducer
 {
     [Alias("Originate")]
-    Task<Outcome<Loan>> Originate(Caller caller, string operationId, FinanceOrder command);
+    Task<Outcome<Loan>> Originate(Caller caller, string operationId, DrawLoan command);
 
     [Alias("Get")]
     Task<Outcome<Loan>> Get(Caller caller);

@@ -13,6 +13,8 @@ public enum EntityKind
     Facility,
     /// <summary>A purchase order: a loan draws on it, a voucher claims it.</summary>
     Order,
+    /// <summary>A joint-guarantee group: its members' loans draw on it.</summary>
+    Group,
 }
 
 /// <summary>
@@ -27,6 +29,7 @@ public sealed record EntityRef([property: Id(0)] EntityKind Kind, [property: Id(
     public static EntityRef Obligor(string obligorId) => new(EntityKind.Obligor, obligorId);
     public static EntityRef Facility(string facilityId) => new(EntityKind.Facility, facilityId);
     public static EntityRef Order(string orderId) => new(EntityKind.Order, orderId);
+    public static EntityRef Group(string groupId) => new(EntityKind.Group, groupId);
 
     public override string ToString() => $"{Kind}:{Id}";
 }

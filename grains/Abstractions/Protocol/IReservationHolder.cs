@@ -57,17 +57,32 @@ public interface IExposureProducer : IGrainWithStringKey
     Task<SupplyChain.Grains.Risk.TreePositions> GetPositions();
 }
 
+/// <summary>What a loan asks of what it draws on.</summary>
+[GenerateSerializer, Immutable, Alias("DrawRequest")]
+public sealed record DrawRequest(
+    [property: Id(0)] string LoanId,
+    [property: Id(1)] string BorrowerId,
+    [property: Id(2)] string? FunderId,
+    [property: Id(3)] Money Amount,
+    [property: Id(4)] DateOnly Today,
+    [property: Id(5)] int? TermDays);
+
 /// <summary>
-/// What a loan draws on: today an order, next a guarantee group or a credit line. Lending is one thing whatever the
-/// base: the loan reserves its principal here (the base applies its own rules), then on the funder's facility.
+/// The terms the base sets: when the loan falls due and who lends. A base that sets the rate itself (a guarantee group)
+/// is the funder's limit for its loans; otherwise the rate and the limit come from the funder's facility on the borrower.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("DrawTerms")]
+public sealed record DrawTerms([property: Id(0)] DateOnly DueDate, [property: Id(1)] string FunderId, [property: Id(2)] decimal? AnnualRate);
+
+/// <summary>
+/// What a loan draws on: an order or a guarantee group, next a credit line. Lending is one thing whatever the base: the
+/// loan reserves its principal here (the base applies its own rules), then, unless the base sets the rate, on the funder's
+/// facility; its outstanding principal follows by <see cref="IReservationHolder.SetAmount"/>.
 /// </summary>
 [Alias("ILoanBase")]
 public interface ILoanBase : IReservationHolder
 {
-    /// <summary>
-    /// Reserves room for loan <paramref name="loanId"/> of <paramref name="amount"/> to <paramref name="borrowerId"/> from
-    /// <paramref name="funderId"/>; returns the day the loan falls due. Idempotent by loan id with the same terms.
-    /// </summary>
+    /// <summary>Reserves room for the loan. Idempotent by loan id with the same terms.</summary>
     [Alias("ReserveDraw")]
-    Task<Outcome<DateOnly>> ReserveDraw(string loanId, string borrowerId, string funderId, Money amount, DateOnly today);
+    Task<Outcome<DrawTerms>> ReserveDraw(DrawRequest request);
 }
