@@ -200,6 +200,14 @@ public sealed class BankTests(ITestOutputHelper output) : IAsyncLifetime
         var live = new Scenario(key => _silos[1].Client(key));
         var issued = acknowledged.Where(h => h.Path == "/v1/vouchers").Select(h => h.Answer.Id).ToList();
         var roots = holders.Select(h => h.Root).Concat(issued).ToList();
+        // The cluster is quiet once it has noticed the last kill: until then a call to a grain that lived on the dead silo
+        // fails (500 after the call's timeout). Wait until every tree answers, then read them for the checks.
+        await Eventually.True(async () =>
+        {
+            foreach (var root in roots)
+                if ((await Retrying.Try(() => coreOnLive.Client.Get($"/v1/vouchers/{root}/tree")))?.Status != HttpStatusCode.OK) return false;
+            return true;
+        }, TimeSpan.FromSeconds(120), "every tree answers after the kills");
         var fragments = await live.Ledger(coreOnLive, roots);
         Oracles.AssertNone(Oracles.AcknowledgedEffects(acknowledged.Select(h => h.Answer.Json), fragments, roots, finalStates: true), "acknowledged effects");
         // A refused issue created nothing (a root's id derives from the caller and its key). Just after a kill a read may
