@@ -55,6 +55,7 @@ public static class ApiSetup
         v1.MapVouchersApi();
         v1.MapLendingApi();
         v1.MapGroupsApi();
+        v1.MapRiskPoolsApi();
         v1.MapRiskApi();
         v1.MapAdminApi();
         app.MapFallback("/v1/{**rest}", () => ApiResponse.NotFound("Resource"));

@@ -93,6 +93,11 @@ public sealed partial class LoanGrain
     public async Task Resolve(EntityRef holder, string item)
     {
         if (item != LoanId) return; // a loan's reservations are keyed by its own id
+        if (holder.Kind == EntityKind.Pool)
+        {
+            await ResolveEnrollment(holder);
+            return;
+        }
         const string abandoned = "The financing did not complete and was abandoned; ask again with a new Idempotency-Key.";
         switch (S.Phase)
         {

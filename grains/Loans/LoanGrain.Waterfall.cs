@@ -1,35 +1,52 @@
 using Microsoft.Extensions.Logging;
 using SupplyChain.Grains.Common;
 using SupplyChain.Grains.Groups;
+using SupplyChain.Grains.Pools;
 
 namespace SupplyChain.Grains.Loans;
 
 /// <summary>
-/// The loss waterfall of a loan that defaults in a guarantee group, as durable steps. The loss is fixed in the write
-/// that defaults the loan; then the group is asked to call the other members (it stores the calls and freezes before it
-/// answers, and answers a repeated request with the same calls), and the loan stores the answer. A process that dies
-/// in between asks again on activation, on its next read or by the retry timer; each amount is applied once.
-/// What the guarantors do not cover, the funder bears. (Risk pools, the second step, are not built yet.)
+/// The loss waterfall of a loan that defaults in a guarantee group or enrolled in a risk pool, as durable steps. The loss
+/// is fixed in the write that defaults the loan. Step 1: the group calls the other members (it stores the calls and
+/// freezes before it answers, and answers a repeated request with the same calls). Step 2: the pool pays its coverage
+/// ratio of what remains, up to its balance (likewise stored before it answers, once per loan). The loan stores each
+/// answer as it comes. A process that dies in between asks again on activation, on its next read or by the retry timer;
+/// each amount is applied once. What is left, the funder bears.
 /// </summary>
 public sealed partial class LoanGrain
 {
     private static readonly TimeSpan WaterfallRetry = TimeSpan.FromSeconds(2);
     private IGrainTimer? _waterfallTimer;
 
+    /// <summary>Called in the write that defaults the loan: fixes the loss, and the pool's cover ends.</summary>
     private void StartWaterfall()
     {
-        if (GroupId is null || S.Waterfall is not null) return;
+        if (S.PoolId is not null) S.Notices.Add(Protocol.Notice.Close(Protocol.EntityRef.Pool(S.PoolId), LoanId));
+        if ((GroupId is null && S.PoolId is null) || S.Waterfall is not null) return;
         S.Waterfall = new WaterfallState { LossFen = S.OutstandingFen + S.InterestDueFen };
     }
 
     private async Task AdvanceWaterfall()
     {
-        if (S.Waterfall is not { Calls: null } waterfall || GroupId is null) return;
+        if (S.Waterfall is not { } w || (w.Calls is not null && w.PoolPaymentFen is not null)) return;
         try
         {
-            var calls = await GrainFactory.GetGrain<IGuaranteeGroupGrain>(GroupId).CallGuarantors(LoanId, S.BorrowerId, new Money(waterfall.LossFen));
-            waterfall.Calls = calls.Select(c => new WaterfallCall { MemberId = c.MemberId, AmountFen = c.Amount.Fen }).ToList();
-            await Write();
+            if (w.Calls is null)
+            {
+                var calls = GroupId is null
+                    ? []
+                    : await GrainFactory.GetGrain<IGuaranteeGroupGrain>(GroupId).CallGuarantors(LoanId, S.BorrowerId, new Money(w.LossFen));
+                w.Calls = calls.Select(c => new WaterfallCall { MemberId = c.MemberId, AmountFen = c.Amount.Fen }).ToList();
+                await Write();
+            }
+            if (w.PoolPaymentFen is null)
+            {
+                var remaining = new Money(w.LossFen - w.Calls.Sum(c => c.AmountFen));
+                w.PoolPaymentFen = S.PoolId is null
+                    ? 0
+                    : (await GrainFactory.GetGrain<IRiskPoolGrain>(S.PoolId).Pay(LoanId, S.FunderId, remaining, Ledger.DefaultDate)).Fen;
+                await Write();
+            }
             _waterfallTimer?.Dispose();
             _waterfallTimer = null;
         }
@@ -43,8 +60,8 @@ public sealed partial class LoanGrain
     /// <summary>Shown once every step has been taken (null until then), so what is shown always adds up to the loss.</summary>
     private LoanWaterfall? WaterfallView()
     {
-        if (S.Waterfall is not { Calls: { } stored } w) return null;
+        if (S.Waterfall is not { Calls: { } stored, PoolPaymentFen: { } pool } w) return null;
         var calls = stored.Select(c => new GuaranteeCall(c.MemberId, new Money(c.AmountFen))).ToList();
-        return new LoanWaterfall(new Money(w.LossFen), calls, null, Money.Zero, new Money(w.LossFen - calls.Sum(c => c.Amount.Fen)));
+        return new LoanWaterfall(new Money(w.LossFen), calls, S.PoolId, new Money(pool), new Money(w.LossFen - calls.Sum(c => c.Amount.Fen) - pool));
     }
 }

@@ -144,6 +144,10 @@ public sealed partial class LoanGrain(
             S.Notices.Add(S.OutstandingFen == 0
                 ? Notice.Close(FacilityRef, LoanId)
                 : Notice.SetAmount(FacilityRef, LoanId, S.OutstandingFen, version));
+        if (S.PoolId is not null)
+            S.Notices.Add(S.OutstandingFen == 0
+                ? Notice.Close(EntityRef.Pool(S.PoolId), LoanId)
+                : Notice.SetAmount(EntityRef.Pool(S.PoolId), LoanId, S.OutstandingFen, version));
         S.Notices.Add(Notice.SetAmount(S.DrawsOn!, LoanId, S.OutstandingFen, version));
     }
 
@@ -166,7 +170,7 @@ public sealed partial class LoanGrain(
             new Money(S.Status == LoanStatus.Repaid ? 0 : Ledger.AccruedOn(today)), S.AnnualRate, S.DisbursedOn, S.DueDate, S.Status,
             new Money(S.InterestPaidFen),
             S.Repayments.Select(r => new LoanRepayment(r.On, new Money(r.AmountFen), new Money(r.InterestFen), new Money(r.PrincipalFen), r.Source, r.VoucherId)).ToList(),
-            GroupId, WaterfallView());
+            GroupId, WaterfallView(), S.PoolId);
 
     /// <summary>One fenced write, with the notices and the exposure event its change causes; then the read model and the event go out.</summary>
     private async Task Write(string? eventKind = null)

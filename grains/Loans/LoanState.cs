@@ -69,7 +69,14 @@ public sealed class LoanState : IOutboxState
 
     public List<PendingAlert> PendingAlerts { get; set; } = new();
 
-    /// <summary>The loss waterfall of a loan that defaulted in a group: its durable steps, each stored as it completes.</summary>
+    /// <summary>The risk pool the loan is enrolled in, and the enrollment that did it.</summary>
+    public string? PoolId { get; set; }
+    public string? EnrollOperationId { get; set; }
+
+    /// <summary>An enrollment whose intent is stored and whose cover may be reserved, not yet committed.</summary>
+    public EnrollmentIntent? Enrolling { get; set; }
+
+    /// <summary>The loss waterfall of a loan that defaulted in a group or a pool: its durable steps, each stored as it completes.</summary>
     public WaterfallState? Waterfall { get; set; }
 
     // Stored before the durable outbox and the draws-on reference (until 2026-12): read once by Upgrade, never written.
@@ -111,8 +118,17 @@ public sealed class WaterfallState
     /// <summary>Outstanding principal + interest accrued to the default date, fixed when the loan defaulted.</summary>
     public long LossFen { get; set; }
 
-    /// <summary>What the group called from each other member; null until the group answered (step 1).</summary>
+    /// <summary>What the group called from each other member (none outside a group); null until step 1 is taken.</summary>
     public List<WaterfallCall>? Calls { get; set; }
+
+    /// <summary>What the pool paid (zero outside a pool); null until step 2 is taken.</summary>
+    public long? PoolPaymentFen { get; set; }
+}
+
+public sealed class EnrollmentIntent
+{
+    public string PoolId { get; set; } = "";
+    public string OperationId { get; set; } = "";
 }
 
 public sealed class WaterfallCall

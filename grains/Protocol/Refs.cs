@@ -2,6 +2,7 @@ using SupplyChain.Grains.Facilities;
 using SupplyChain.Grains.Groups;
 using SupplyChain.Grains.Loans;
 using SupplyChain.Grains.Orders;
+using SupplyChain.Grains.Pools;
 using SupplyChain.Grains.Vouchers;
 
 namespace SupplyChain.Grains.Protocol;
@@ -15,6 +16,7 @@ internal static class Refs
         EntityKind.Facility => grains.GetGrain<IFacilityGrain>(holder.Id),
         EntityKind.Order => grains.GetGrain<IOrderGrain>(holder.Id),
         EntityKind.Group => grains.GetGrain<IGuaranteeGroupGrain>(holder.Id),
+        EntityKind.Pool => grains.GetGrain<IRiskPoolGrain>(holder.Id),
         _ => throw new InvalidOperationException($"{holder} holds no reservation book."),
     };
 

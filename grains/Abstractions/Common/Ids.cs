@@ -34,6 +34,10 @@ public static class Ids
 
     public static bool IsGroup(string id) => IsDerived(id, "gg");
 
+    public static string Pool(string operationId) => "rp" + Derive("pool", operationId);
+
+    public static bool IsPool(string id) => IsDerived(id, "rp");
+
     public static bool IsLoan(string id) => IsDerived(id, "ln");
 
     /// <summary>A prefix and 20 characters of the id alphabet: anything else cannot name an object of that kind.</summary>

@@ -32,11 +32,13 @@ public sealed record Loan(
     [property: Id(11)] Money InterestPaid,
     [property: Id(12)] IReadOnlyList<LoanRepayment> Repayments,
     [property: Id(13)] string? GroupId,
-    [property: Id(14)] LoanWaterfall? Waterfall);
+    [property: Id(14)] LoanWaterfall? Waterfall,
+    [property: Id(15)] string? PoolId);
 
 /// <summary>
 /// How the loss of a defaulted loan in a group was borne: loss = outstanding principal + interest accrued to the default
-/// date = Σ guarantor calls + pool payment + funder loss. Null until the loan defaults in a group.
+/// date = Σ guarantor calls + pool payment + funder loss. Null until the loan defaults in a group or a pool and every
+/// step has been taken.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("LoanWaterfall")]
 public sealed record LoanWaterfall(
@@ -83,6 +85,13 @@ public interface ILoanGrain : IReservationOwner, IExposureProducer
 
     [Alias("Repay")]
     Task<Outcome<Loan>> Repay(Caller caller, string operationId, Money amount);
+
+    /// <summary>
+    /// The loan's funder enrolls it in risk pool <paramref name="poolId"/>: the pool reserves cover for its outstanding
+    /// principal within its capacity. A loan is enrolled in at most one pool, and only while active.
+    /// </summary>
+    [Alias("Enroll")]
+    Task<Outcome<Loan>> Enroll(Caller caller, string operationId, string poolId);
 
     /// <summary>Applies whatever fell due by today (overdue, default).</summary>
     [Alias("CatchUp")]

@@ -15,6 +15,8 @@ public enum EntityKind
     Order,
     /// <summary>A joint-guarantee group: its members' loans draw on it.</summary>
     Group,
+    /// <summary>A risk pool: covers the loans enrolled in it.</summary>
+    Pool,
 }
 
 /// <summary>
@@ -30,6 +32,7 @@ public sealed record EntityRef([property: Id(0)] EntityKind Kind, [property: Id(
     public static EntityRef Facility(string facilityId) => new(EntityKind.Facility, facilityId);
     public static EntityRef Order(string orderId) => new(EntityKind.Order, orderId);
     public static EntityRef Group(string groupId) => new(EntityKind.Group, groupId);
+    public static EntityRef Pool(string poolId) => new(EntityKind.Pool, poolId);
 
     public override string ToString() => $"{Kind}:{Id}";
 }
