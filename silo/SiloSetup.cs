@@ -75,11 +75,32 @@ public static class SiloSetup
                 int.Parse(configuration["SupplyChain:ExposurePollMilliseconds"] ?? "100"))));
         });
         silo.AddDashboard();
-        silo.AddStartupTask(async (services, _) =>
+        // The reminders are durable: registering them again only makes sure they exist. A registration that fails (the
+        // grain's silo just died and the cluster has not noticed) must not stop this silo from starting: it is retried
+        // in the background until it succeeds or the silo stops.
+        silo.AddStartupTask((services, startCancelled) =>
         {
             var grains = services.GetRequiredService<IGrainFactory>();
-            await grains.GetGrain<IMaturitySweepGrain>(MaturitySweepGrain.Key).Start();
-            await grains.GetGrain<IIdempotencyJanitorGrain>(IdempotencyJanitorGrain.Key).Start();
+            var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("SupplyChain.Silo.Reminders");
+            var stopping = services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping;
+            _ = Task.Run(async () =>
+            {
+                while (!stopping.IsCancellationRequested)
+                {
+                    try
+                    {
+                        await grains.GetGrain<IMaturitySweepGrain>(MaturitySweepGrain.Key).Start();
+                        await grains.GetGrain<IIdempotencyJanitorGrain>(IdempotencyJanitorGrain.Key).Start();
+                        return;
+                    }
+                    catch (Exception e) when (!stopping.IsCancellationRequested)
+                    {
+                        logger.LogWarning(e, "Could not make sure the sweep and janitor reminders exist; retrying");
+                        await Task.Delay(TimeSpan.FromSeconds(5), stopping).ContinueWith(_ => { }, TaskScheduler.Default);
+                    }
+                }
+            }, stopping);
+            return Task.CompletedTask;
         });
         return silo;
     }

@@ -4,7 +4,8 @@ namespace SupplyChain.Grains.Housekeeping;
 [Alias("IIdempotencyJanitorGrain")]
 public interface IIdempotencyJanitorGrain : IGrainWithStringKey
 {
-    [Alias("Start")]
+    /// <summary>Registers the reminder (idempotent); called at silo start. Interleaved, like the maturity sweep's.</summary>
+    [Orleans.Concurrency.AlwaysInterleave, Alias("Start")]
     Task Start();
 
     [Alias("Purge")]

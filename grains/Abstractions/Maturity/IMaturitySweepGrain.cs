@@ -7,8 +7,11 @@ namespace SupplyChain.Grains.Maturity;
 [Alias("IMaturitySweepGrain")]
 public interface IMaturitySweepGrain : IGrainWithStringKey
 {
-    /// <summary>Registers the reminder (idempotent); called at silo start.</summary>
-    [Alias("Start")]
+    /// <summary>
+    /// Registers the reminder (idempotent); called at silo start. Interleaved: it touches no sweep state, and must not
+    /// wait behind a long sweep (a starting silo would time out on it).
+    /// </summary>
+    [Orleans.Concurrency.AlwaysInterleave, Alias("Start")]
     Task Start();
 
     /// <summary>Runs one sweep now and returns how many trees were asked to catch up.</summary>
