@@ -193,6 +193,7 @@ public sealed class BankTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.True(breaches.IsEmpty, string.Join("\n", breaches));
         Assert.True(samples >= 10, summary);
 
+        await Cluster.QuietAsync(_db, _silos.Length);
         // Checks, on a quiet cluster: every tree sound, every acknowledged fragment stored with its identity and with the
         // holder and status last acknowledged (each client's fragments are its own), nothing else stored.
         var op = _silos[1].Client();

@@ -130,6 +130,7 @@ public sealed class GuaranteeBankTests(ITestOutputHelper output) : IAsyncLifetim
         Assert.True(unexpected.Count == 0, "unexpected refusals:\n" + string.Join("\n", unexpected.Take(10).Select(r => $"{r.Path}: {r.Answer.Text}")));
         Assert.True(kills.Count >= 2, summary);
 
+        await Cluster.QuietAsync(_db, _silos.Length);
         // Let every loan fall due and default or be repaid, then read everything once the cluster answers for every loan.
         var op = _silos[1].Client();
         (await Retrying.Definitely(_silos, ApiHost.OperatorKey, "/v1/admin/clock/advance", new { days = 100 }, Guid.NewGuid().ToString("N"), new Random(9)))

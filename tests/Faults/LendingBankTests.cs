@@ -185,6 +185,7 @@ public sealed class LendingBankTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.Contains(refused, r => r.Answer.Code == "insufficient_limit");
         Assert.False(repaidInCash.IsEmpty, "no loan was repaid in full in cash after a refusal");
 
+        await Cluster.QuietAsync(_db, _silos.Length);
         // Checks, on a quiet cluster. A read may fail for a moment just after a kill (a grain call routed to the dead
         // incarnation until the cluster has noticed): such failures are shown, and the read is repeated for up to 60 s.
         var op = _silos[1].Client();

@@ -72,3 +72,19 @@ public static class Kills
         $"{kills.Count} SIGKILLs with [{string.Join(", ", kills.Select(k => k.InFlight))}] requests in flight, " +
         $"{kills.Sum(k => k.Held.Count)} held at the gate by the aimed kill ({kills.Sum(k => k.Held.Count(h => h.TookEffect))} had taken effect)";
 }
+
+/// <summary>The cluster as its membership table sees it.</summary>
+public static class Cluster
+{
+    /// <summary>
+    /// Waits until the membership table lists exactly <paramref name="silos"/> active silos: every killed incarnation has
+    /// been declared dead. Until then a call routed to a dead incarnation fails after its timeout, so checks made after a
+    /// fault run start here.
+    /// </summary>
+    public static Task QuietAsync(TestDatabase db, int silos) =>
+        Eventually.True(async () =>
+        {
+            await using var connection = db.Open();
+            return await Dapper.SqlMapper.ExecuteScalarAsync<int>(connection, "SELECT count(*) FROM orleansmembershiptable WHERE status = 3") == silos;
+        }, TimeSpan.FromSeconds(120), $"the membership table lists {silos} active silos and every killed one as dead");
+}
