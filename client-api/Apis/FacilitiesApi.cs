@@ -28,11 +28,8 @@ public static class FacilitiesApi
         var funderId = v.Id("funderId", body!.FunderId);
         var obligorId = v.Id("obligorId", body.ObligorId);
         var limit = v.Amount("limit", body.Limit);
-        var rate = v.Required("annualRate", body.AnnualRate);
-        if (body.AnnualRate is not null && (rate < 0m || rate >= 1m || decimal.Round(rate, 6) != rate))
-            v.Add("annualRate", "must be at least 0 and below 1, with at most 6 decimals");
-        var expiresOn = v.Required("expiresOn", body.ExpiresOn);
-        if (body.ExpiresOn is not null && expiresOn <= await clock.TodayAsync()) v.Add("expiresOn", "must be later than today");
+        var rate = v.AnnualRate("annualRate", body.AnnualRate);
+        var expiresOn = v.LaterThan("expiresOn", body.ExpiresOn, await clock.TodayAsync());
         if (!v.IsValid) return v.Problem();
 
         if (caller.Role == Role.Funder && caller.Id != funderId)

@@ -100,5 +100,22 @@ public sealed class Validation
         return value ?? default;
     }
 
+    /// <summary>An annual interest rate: at least 0, below 1, at most 6 decimals.</summary>
+    public decimal AnnualRate(string field, decimal? value)
+    {
+        var rate = Required(field, value);
+        if (value is not null && (rate < 0m || rate >= 1m || decimal.Round(rate, 6) != rate))
+            Add(field, "must be at least 0 and below 1, with at most 6 decimals");
+        return rate;
+    }
+
+    /// <summary>A date that must be later than <paramref name="today"/> (an expiry).</summary>
+    public DateOnly LaterThan(string field, DateOnly? value, DateOnly today)
+    {
+        var date = Required(field, value);
+        if (value is not null && date <= today) Add(field, "must be later than today");
+        return date;
+    }
+
     public ApiResponse Problem() => ApiResponse.Validation(_errors.ToDictionary(e => e.Key, e => e.Value.ToArray()));
 }
