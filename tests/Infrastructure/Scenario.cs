@@ -62,8 +62,17 @@ public sealed class Scenario(Func<string?, ApiClient> clientFor)
     public async Task<ApiResult> Loan(Party supplier, string orderId, Party funder, decimal amount) =>
         (await supplier.Client.Post($"/v1/orders/{orderId}/financing", new { funderId = funder.Id, amount })).Expect(HttpStatusCode.Created);
 
-    public async Task<ApiResult> Tree(Party core, string rootId) =>
-        (await core.Client.Get($"/v1/vouchers/{rootId}/tree")).Expect(HttpStatusCode.OK);
+    /// <summary>
+    /// The tree as its obligor reads it. A 500 is read again for up to 90 s: after a fault run a call may fail for a while
+    /// (routed through a silo that has just died, or timing out behind one); any other answer is final.
+    /// </summary>
+    public async Task<ApiResult> Tree(Party core, string rootId)
+    {
+        ApiResult? read = null;
+        await Eventually.True(async () => (read = await core.Client.Get($"/v1/vouchers/{rootId}/tree")).Status != HttpStatusCode.InternalServerError,
+            TimeSpan.FromSeconds(90), $"GET the tree {rootId} answers other than 500");
+        return read!.Expect(HttpStatusCode.OK);
+    }
 
     /// <summary>
     /// Waits until GET /v1/risk/reconciliation says the streamed exposure aggregates equal a recomputation from the trees
