@@ -29,8 +29,6 @@ public sealed class MemberState
 {
     public string Id { get; set; } = "";
     public bool Consented { get; set; }
-    /// <summary>What this member has been called to pay, across every loss it guarantees: at most the member cap.</summary>
-    public long CalledFen { get; set; }
 }
 
 public sealed class CallState
@@ -127,9 +125,8 @@ public sealed class GuaranteeGroupGrain(
         if (!S.Calls.TryGetValue(loanId, out var calls))
         {
             var others = S.Members.Where(m => m.Id != borrowerId).ToList();
-            var allocated = GuaranteeCalls.Allocate(loss.Fen, others.Select(m => (m.Id, Math.Max(0, S.MemberCapFen - m.CalledFen))).ToList());
+            var allocated = GuaranteeCalls.Allocate(loss.Fen, others.Select(m => (m.Id, Math.Max(0, S.MemberCapFen - CalledFen(m.Id)))).ToList());
             calls = allocated.Select(a => new CallState { MemberId = a.MemberId, AmountFen = a.AmountFen }).ToList();
-            foreach (var call in calls) others.Single(m => m.Id == call.MemberId).CalledFen += call.AmountFen;
             S.Calls[loanId] = calls;
             if (S.Status != GroupStatus.Frozen)
             {
@@ -144,6 +141,9 @@ public sealed class GuaranteeGroupGrain(
         return calls.Select(c => new GuaranteeCall(c.MemberId, new Money(c.AmountFen))).ToList();
     }
 
+    /// <summary>What a member has been called to pay across every loss it guarantees (its capUsed): at most the cap.</summary>
+    private long CalledFen(string memberId) => S.Calls.Values.SelectMany(c => c).Where(c => c.MemberId == memberId).Sum(c => c.AmountFen);
+
     private Task WriteIf(bool changed) => changed ? state.WriteOrDeactivateAsync(this) : Task.CompletedTask;
 
     /// <summary>Members, the group's funder, operators and risk staff (scoped staff: their funder's groups).</summary>
@@ -156,7 +156,7 @@ public sealed class GuaranteeGroupGrain(
         };
 
     private GuaranteeGroup View() =>
-        new(GroupId, S.FunderId, S.Members.Select(m => new GroupMember(m.Id, m.Consented, new Money(S.MemberCapFen), new Money(m.CalledFen))).ToList(),
+        new(GroupId, S.FunderId, S.Members.Select(m => new GroupMember(m.Id, m.Consented, new Money(S.MemberCapFen), new Money(CalledFen(m.Id)))).ToList(),
             new Money(S.GroupLimitFen), new Money(Book.UsedFen), S.AnnualRate, S.ExpiresOn, S.Status);
 
     private void EnsureSweep() =>
