@@ -13,7 +13,9 @@ public sealed record IndexedLoan(
     DateOnly DueDate,
     decimal Outstanding,
     long Version,
-    int Unacknowledged);
+    int Unacknowledged,
+    string? GroupId = null,
+    string? PoolId = null);
 
 /// <summary>Read model of loans, written by each loan grain after its stored changes, fenced by the loan's version.</summary>
 public interface ILoanIndex
@@ -31,6 +33,12 @@ public interface ILoanIndex
 
     /// <summary>Loan ids in id order after <paramref name="after"/>.</summary>
     Task<IReadOnlyList<string>> LoansAsync(string? after, int limit);
+
+    /// <summary>The loans of these borrowers that are still owed (active or overdue), in id order.</summary>
+    Task<IReadOnlyList<IndexedLoan>> LiveLoansOfAsync(IReadOnlyCollection<string> borrowerIds);
+
+    /// <summary>The loans of one group, or enrolled in one pool, or (neither given) every loan in a group or a pool, in id order.</summary>
+    Task<IReadOnlyList<IndexedLoan>> BookLoansAsync(string? groupId = null, string? poolId = null);
 }
 
 public sealed class PostgresLoanIndex(NpgsqlDataSource dataSource) : ILoanIndex
@@ -40,19 +48,50 @@ public sealed class PostgresLoanIndex(NpgsqlDataSource dataSource) : ILoanIndex
         await using var connection = await dataSource.OpenConnectionAsync();
         await connection.ExecuteAsync(
             """
-            INSERT INTO loans AS l (loan_id, borrower_id, funder_id, order_id, status, due_date, outstanding, version, unacked, projected_at)
-            VALUES (@Id, @BorrowerId, @FunderId, @OrderId, @Status, @Due::date, @Outstanding, @Version, @Unacknowledged, now())
+            INSERT INTO loans AS l (loan_id, borrower_id, funder_id, order_id, status, due_date, outstanding, version, unacked, projected_at, group_id, pool_id)
+            VALUES (@Id, @BorrowerId, @FunderId, @OrderId, @Status, @Due::date, @Outstanding, @Version, @Unacknowledged, now(), @GroupId, @PoolId)
             ON CONFLICT (loan_id) DO UPDATE SET
-                status = EXCLUDED.status, due_date = EXCLUDED.due_date, outstanding = EXCLUDED.outstanding,
-                version = EXCLUDED.version, unacked = EXCLUDED.unacked, projected_at = now()
+                funder_id = EXCLUDED.funder_id, status = EXCLUDED.status, due_date = EXCLUDED.due_date, outstanding = EXCLUDED.outstanding,
+                version = EXCLUDED.version, unacked = EXCLUDED.unacked, projected_at = now(),
+                group_id = EXCLUDED.group_id, pool_id = EXCLUDED.pool_id
             WHERE l.version <= EXCLUDED.version
             """,
             new
             {
                 loan.Id, loan.BorrowerId, loan.FunderId, loan.OrderId, loan.Status,
                 // Dapper has no DateOnly parameters: a midnight DateTime, cast to date in SQL.
-                Due = loan.DueDate.ToDateTime(TimeOnly.MinValue), loan.Outstanding, loan.Version, loan.Unacknowledged,
+                Due = loan.DueDate.ToDateTime(TimeOnly.MinValue), loan.Outstanding, loan.Version, loan.Unacknowledged, loan.GroupId, loan.PoolId,
             });
+    }
+
+    private const string Columns =
+        "loan_id, borrower_id, funder_id, order_id, status, due_date, outstanding, version, unacked, group_id, pool_id";
+
+    private static IndexedLoan Read(dynamic r) =>
+        new((string)r.loan_id, (string)r.borrower_id, (string)r.funder_id, (string?)r.order_id, (string)r.status,
+            (DateOnly)r.due_date, (decimal)r.outstanding, (long)r.version, (int)r.unacked, (string?)r.group_id, (string?)r.pool_id);
+
+    public async Task<IReadOnlyList<IndexedLoan>> LiveLoansOfAsync(IReadOnlyCollection<string> borrowerIds)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync();
+        var rows = await connection.QueryAsync(
+            $"SELECT {Columns} FROM loans WHERE borrower_id = ANY(@ids) AND status IN ('active', 'overdue') ORDER BY loan_id",
+            new { ids = borrowerIds.ToArray() });
+        return rows.Select(r => (IndexedLoan)Read(r)).ToList();
+    }
+
+    public async Task<IReadOnlyList<IndexedLoan>> BookLoansAsync(string? groupId = null, string? poolId = null)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync();
+        var rows = await connection.QueryAsync(
+            $"""
+            SELECT {Columns} FROM loans
+            WHERE (group_id IS NOT NULL OR pool_id IS NOT NULL)
+              AND (@groupId::text IS NULL OR group_id = @groupId) AND (@poolId::text IS NULL OR pool_id = @poolId)
+            ORDER BY loan_id
+            """,
+            new { groupId, poolId });
+        return rows.Select(r => (IndexedLoan)Read(r)).ToList();
     }
 
     public async Task<IReadOnlyList<string>> DueLoansAsync(DateOnly today, int defaultAfterDays, int limit)
@@ -136,5 +175,20 @@ public sealed class InMemoryLoanIndex : ILoanIndex
             IReadOnlyList<string> ids = _loans.Keys.Where(k => after is null || string.CompareOrdinal(k, after) > 0).Take(limit).ToList();
             return Task.FromResult(ids);
         }
+    }
+
+    public Task<IReadOnlyList<IndexedLoan>> LiveLoansOfAsync(IReadOnlyCollection<string> borrowerIds)
+    {
+        lock (_loans)
+            return Task.FromResult<IReadOnlyList<IndexedLoan>>(_loans.Values
+                .Where(l => borrowerIds.Contains(l.BorrowerId) && l.Status is "active" or "overdue").ToList());
+    }
+
+    public Task<IReadOnlyList<IndexedLoan>> BookLoansAsync(string? groupId = null, string? poolId = null)
+    {
+        lock (_loans)
+            return Task.FromResult<IReadOnlyList<IndexedLoan>>(_loans.Values
+                .Where(l => (l.GroupId is not null || l.PoolId is not null) && (groupId is null || l.GroupId == groupId) && (poolId is null || l.PoolId == poolId))
+                .ToList());
     }
 }

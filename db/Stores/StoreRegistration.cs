@@ -14,6 +14,7 @@ public static class StoreRegistration
             services.AddSingleton<IIdempotencyStore, InMemoryIdempotencyStore>();
             services.AddSingleton<IVoucherIndex, InMemoryVoucherIndex>();
             services.AddSingleton<ILoanIndex, InMemoryLoanIndex>();
+            services.AddSingleton<IGroupPoolIndex, InMemoryGroupPoolIndex>();
             services.AddSingleton<IExposureStore, InMemoryExposureStore>();
             services.AddSingleton<IAlertStore, InMemoryAlertStore>();
             return services;
@@ -24,6 +25,7 @@ public static class StoreRegistration
         services.AddSingleton<IIdempotencyStore, PostgresIdempotencyStore>();
         services.AddSingleton<IVoucherIndex, PostgresVoucherIndex>();
         services.AddSingleton<ILoanIndex, PostgresLoanIndex>();
+        services.AddSingleton<IGroupPoolIndex, PostgresGroupPoolIndex>();
         services.AddSingleton<IExposureStore, PostgresExposureStore>();
         services.AddSingleton<IAlertStore, PostgresAlertStore>();
         return services;

@@ -18,4 +18,8 @@ internal static class StateWrites
             throw;
         }
     }
+
+    /// <summary>The version storage holds for this state (the ADO.NET provider's ETag), 0 before the first write: what fences a read model.</summary>
+    public static long StoredVersion<T>(this IPersistentState<T> state) =>
+        long.TryParse(state.Etag, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var version) ? version : 0;
 }

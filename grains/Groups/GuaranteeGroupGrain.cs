@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using SupplyChain.Db.Stores;
 using SupplyChain.Grains.Common;
@@ -42,7 +43,9 @@ public sealed class GuaranteeGroupGrain(
     [PersistentState("guarantee-group", Storage.Name)] IPersistentState<GuaranteeGroupState> state,
     PlatformTime time,
     IOptions<PlatformRules> rules,
-    IAlertStore alerts) : Grain, IGuaranteeGroupGrain
+    IAlertStore alerts,
+    IGroupPoolIndex index,
+    ILogger<GuaranteeGroupGrain> logger) : Grain, IGuaranteeGroupGrain
 {
     private ReservationSweep? _sweep;
 
@@ -52,9 +55,20 @@ public sealed class GuaranteeGroupGrain(
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        await PendingAlert.DeliverAsync(S.PendingAlerts, alerts);
+        // A process may have died after a write and before its alerts or its read model went out.
+        try
+        {
+            await PendingAlert.DeliverAsync(S.PendingAlerts, alerts);
+            await Project();
+        }
+        catch (Exception e)
+        {
+            logger.LogWarning(e, "Guarantee group {GroupId} could not finish its recovery on activation; the sweep retries", GroupId);
+        }
         EnsureSweep();
     }
+
+    public Task Reproject() => Project();
 
     public async Task<Outcome<GuaranteeGroup>> Form(Caller caller, string operationId, FormGroup command)
     {
@@ -68,7 +82,7 @@ public sealed class GuaranteeGroupGrain(
         S.AnnualRate = command.AnnualRate;
         S.ExpiresOn = command.ExpiresOn;
         S.Status = GroupStatus.Proposed;
-        await state.WriteOrDeactivateAsync(this);
+        await Write();
         return Outcome<GuaranteeGroup>.Ok(View());
     }
 
@@ -79,7 +93,7 @@ public sealed class GuaranteeGroupGrain(
         if (member.Consented) return Outcome<GuaranteeGroup>.Ok(View());
         member.Consented = true;
         if (S.Status == GroupStatus.Proposed && S.Members.All(m => m.Consented)) S.Status = GroupStatus.Active;
-        await state.WriteOrDeactivateAsync(this);
+        await Write();
         return Outcome<GuaranteeGroup>.Ok(View());
     }
 
@@ -107,7 +121,7 @@ public sealed class GuaranteeGroupGrain(
                 $"The group's loans may have at most {new Money(S.GroupLimitFen)} outstanding; {new Money(outstanding)} is, so at most " +
                 $"{new Money(Math.Max(0, S.GroupLimitFen - outstanding))} more can be borrowed.", "amount");
         Book.Reserve(request.LoanId, EntityRef.Loan(request.LoanId), request.Amount.Fen, time.UtcNow, request.BorrowerId);
-        await state.WriteOrDeactivateAsync(this);
+        await Write();
         EnsureSweep();
         return Outcome<DrawTerms>.Ok(terms);
     }
@@ -135,8 +149,7 @@ public sealed class GuaranteeGroupGrain(
                     $"Guarantee group {GroupId} is frozen: loan {loanId} of {borrowerId} defaulted with a loss of {loss}; " +
                     $"the other members were called {new Money(calls.Sum(c => c.AmountFen))}.", time.UtcNow));
             }
-            await state.WriteOrDeactivateAsync(this);
-            await PendingAlert.DeliverAsync(S.PendingAlerts, alerts);
+            await Write();
         }
         return calls.Select(c => new GuaranteeCall(c.MemberId, new Money(c.AmountFen))).ToList();
     }
@@ -144,7 +157,29 @@ public sealed class GuaranteeGroupGrain(
     /// <summary>What a member has been called to pay across every loss it guarantees (its capUsed): at most the cap.</summary>
     private long CalledFen(string memberId) => S.Calls.Values.SelectMany(c => c).Where(c => c.MemberId == memberId).Sum(c => c.AmountFen);
 
-    private Task WriteIf(bool changed) => changed ? state.WriteOrDeactivateAsync(this) : Task.CompletedTask;
+    private Task WriteIf(bool changed) => changed ? Write() : Task.CompletedTask;
+
+    /// <summary>One fenced write; then the alerts it raised and the read model go out (a failure there is retried on activation or by the sweep).</summary>
+    private async Task Write()
+    {
+        await state.WriteOrDeactivateAsync(this);
+        try
+        {
+            await PendingAlert.DeliverAsync(S.PendingAlerts, alerts);
+            await Project();
+        }
+        catch (Exception e)
+        {
+            logger.LogWarning(e, "Guarantee group {GroupId} stored a change but could not project it yet", GroupId);
+        }
+    }
+
+    private Task Project() =>
+        state.RecordExists
+            ? index.UpsertGroupAsync(new IndexedGroup(GroupId, S.FunderId, S.Status.Wire(), new Money(S.GroupLimitFen).Yuan, new Money(Book.UsedFen).Yuan,
+                new Money(S.MemberCapFen).Yuan, S.Members.Count, new Money(S.Calls.Values.SelectMany(c => c).Sum(c => c.AmountFen)).Yuan,
+                state.StoredVersion()))
+            : Task.CompletedTask;
 
     /// <summary>Members, the group's funder, operators and risk staff (scoped staff: their funder's groups).</summary>
     private bool CanSee(Caller caller) =>

@@ -11,6 +11,7 @@ public sealed class MaturitySweepGrain(
     PlatformClock clock,
     IVoucherIndex index,
     ILoanIndex loans,
+    IGroupPoolIndex groupsAndPools,
     IOptions<PlatformRules> rules,
     ILogger<MaturitySweepGrain> logger) : Grain, IMaturitySweepGrain, IRemindable
 {
@@ -39,6 +40,12 @@ public sealed class MaturitySweepGrain(
         var laggingLoans = await loans.LaggingLoansAsync(Batch);
         var unacknowledgedLoans = await loans.UnacknowledgedLoansAsync(TimeSpan.FromSeconds(30), Batch);
         await Each(laggingLoans.Concat(unacknowledgedLoans).Distinct().ToList(), l => GrainFactory.GetGrain<ILoanGrain>(l).Reproject(), "re-project loan");
+
+        // Groups and pools whose read-model row lags their stored state.
+        var laggingBooks = await groupsAndPools.LaggingAsync(Batch);
+        await Each(laggingBooks.Select(b => $"{b.Kind}:{b.Id}").ToList(), key => key.StartsWith("group:", StringComparison.Ordinal)
+            ? GrainFactory.GetGrain<Groups.IGuaranteeGroupGrain>(key["group:".Length..]).Reproject()
+            : GrainFactory.GetGrain<Pools.IRiskPoolGrain>(key["pool:".Length..]).Reproject(), "re-project group or pool");
 
         var today = await clock.TodayAsync();
         var total = 0;

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using SupplyChain.Db.Stores;
 using SupplyChain.Grains.Common;
@@ -55,7 +56,9 @@ public sealed class RiskPoolGrain(
     [PersistentState("risk-pool", Storage.Name)] IPersistentState<RiskPoolState> state,
     PlatformTime time,
     IOptions<PlatformRules> rules,
-    IAlertStore alerts) : Grain, IRiskPoolGrain
+    IAlertStore alerts,
+    IGroupPoolIndex index,
+    ILogger<RiskPoolGrain> logger) : Grain, IRiskPoolGrain
 {
     private ReservationSweep? _sweep;
 
@@ -66,9 +69,20 @@ public sealed class RiskPoolGrain(
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        await PendingAlert.DeliverAsync(S.PendingAlerts, alerts);
+        // A process may have died after a write and before its alerts or its read model went out.
+        try
+        {
+            await PendingAlert.DeliverAsync(S.PendingAlerts, alerts);
+            await Project();
+        }
+        catch (Exception e)
+        {
+            logger.LogWarning(e, "Risk pool {PoolId} could not finish its recovery on activation; the sweep retries", PoolId);
+        }
         EnsureSweep();
     }
+
+    public Task Reproject() => Project();
 
     public async Task<Outcome<RiskPool>> Create(string operationId, CreatePool command)
     {
@@ -153,8 +167,25 @@ public sealed class RiskPoolGrain(
                 $"Risk pool {S.Name} has a balance of {new Money(S.BalanceFen)}, below its floor of {new Money(S.FloorFen)}.", time.UtcNow));
         (S.NearCapacity, S.BelowFloor) = (near, below);
         await state.WriteOrDeactivateAsync(this);
-        await PendingAlert.DeliverAsync(S.PendingAlerts, alerts);
+        try
+        {
+            await PendingAlert.DeliverAsync(S.PendingAlerts, alerts);
+            await Project();
+        }
+        catch (Exception e)
+        {
+            logger.LogWarning(e, "Risk pool {PoolId} stored a change but could not project it yet", PoolId);
+        }
     }
+
+    private Task Project() =>
+        state.RecordExists
+            ? index.UpsertPoolAsync(new IndexedPool(PoolId, S.Name, Status.Wire(), new Money(S.BalanceFen).Yuan, S.Leverage, S.CoverageRatio,
+                new Money(S.FloorFen).Yuan, new Money(Book.UsedFen).Yuan, new Money(CapacityFen).Yuan,
+                new Money(S.Contributions.Sum(c => c.AmountFen)).Yuan, new Money(S.Payouts.Values.Sum(p => p.AmountFen)).Yuan, state.StoredVersion()))
+            : Task.CompletedTask;
+
+    private PoolStatus Status => S.BalanceFen > 0 || S.Contributions.Count == 0 ? PoolStatus.Active : PoolStatus.Exhausted;
 
     /// <summary>Operators and risk staff, its contributors, and funders that enrolled loans in it.</summary>
     private bool CanSee(Caller caller) =>
@@ -168,7 +199,7 @@ public sealed class RiskPoolGrain(
         new(PoolId, S.Name, new Money(S.BalanceFen), S.Leverage, S.CoverageRatio, new Money(S.FloorFen), new Money(Book.UsedFen), new Money(CapacityFen),
             S.Contributions.Select(c => new PoolContribution(c.ContributorId, new Money(c.AmountFen), c.On)).ToList(),
             S.Payouts.Select(p => new PoolPayout(p.Key, p.Value.FunderId, new Money(p.Value.AmountFen), p.Value.On)).ToList(),
-            S.BalanceFen > 0 || S.Contributions.Count == 0 ? PoolStatus.Active : PoolStatus.Exhausted);
+            Status);
 
     private void EnsureSweep() =>
         (_sweep ??= new ReservationSweep(this, GrainFactory, EntityRef.Pool(PoolId), rules.Value.ReservationTimeout, () => time.UtcNow))

@@ -61,6 +61,10 @@ public interface IGuaranteeGroupGrain : ILoanBase
     [Alias("Consent")]
     Task<Outcome<GuaranteeGroup>> Consent(Caller caller);
 
+    /// <summary>Writes the group's read-model row again (the sweep's answer to a row that lags the stored state).</summary>
+    [Alias("Reproject")]
+    Task Reproject();
+
     [Alias("Get")]
     Task<Outcome<GuaranteeGroup>> Get(Caller caller);
 

@@ -54,6 +54,10 @@ public interface IRiskPoolGrain : IReservationHolder
     [Alias("Contribute")]
     Task<Outcome<RiskPool>> Contribute(string operationId, string contributorId, Money amount, DateOnly on);
 
+    /// <summary>Writes the pool's read-model row again (the sweep's answer to a row that lags the stored state).</summary>
+    [Alias("Reproject")]
+    Task Reproject();
+
     [Alias("Get")]
     Task<Outcome<RiskPool>> Get(Caller caller);
 
