@@ -47,8 +47,11 @@ public sealed partial class LoanGrain
         await Write();
     }
 
-    public Task<TreePositions> GetPositions() =>
-        Task.FromResult(new TreePositions(S.BorrowerId, LoanLedger.Position(S) is { } p ? [p] : []));
+    /// <summary>The loan's own position on its borrower, and each guarantee call of its waterfall on the member called.</summary>
+    public Task<IReadOnlyList<HeldPosition>> GetPositions() =>
+        Task.FromResult<IReadOnlyList<HeldPosition>>(
+            (LoanLedger.Position(S) is { } p ? [new HeldPosition(S.BorrowerId, p)] : new List<HeldPosition>())
+            .Concat(LoanLedger.CallPositions(S).Select(c => new HeldPosition(c.MemberId, c.Position))).ToList());
 
     /// <summary>While a voucher's settlement stays pinned too long, ask the tree (the authority) to resolve it.</summary>
     private void EnsureSweep() =>

@@ -37,6 +37,10 @@ public sealed partial class LoanGrain
                     ? []
                     : await GrainFactory.GetGrain<IGuaranteeGroupGrain>(GroupId).CallGuarantors(LoanId, S.BorrowerId, new Money(w.LossFen));
                 w.Calls = calls.Select(c => new WaterfallCall { MemberId = c.MemberId, AmountFen = c.Amount.Fen }).ToList();
+                // Each call is an exposure of the member to the funder, sent on the member's stream with the write that stores it.
+                foreach (var (memberId, position) in LoanLedger.CallPositions(S))
+                    S.ExposureOutbox.Add(new Risk.ExposureEvent($"{LoanId}:call:{memberId}", LoanId, $"{LoanId}:call:{memberId}", memberId,
+                        null, position, time.UtcNow, "guarantee_call"));
                 await Write();
             }
             if (w.PoolPaymentFen is null)

@@ -36,8 +36,8 @@ public sealed partial class LoanGrain(
     /// <summary>A loan on an order takes its rate and room from the funder's facility; a group sets its rate and is the limit.</summary>
     private bool DrawsOnFacility => S.DrawsOn?.Kind == EntityKind.Order;
 
-    /// <summary>Loan exposure is on the borrower: its events go on the borrower's stream.</summary>
-    private DurableOutbox Outbox => _outbox ??= new DurableOutbox(this, GrainFactory, EntityRef.Loan(LoanId), () => S, () => S.BorrowerId, logger);
+    /// <summary>Loan exposure is on the borrower, a guarantee call's on the member called: each event goes on its obligor's stream.</summary>
+    private DurableOutbox Outbox => _outbox ??= new DurableOutbox(this, GrainFactory, EntityRef.Loan(LoanId), () => S, logger);
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -204,5 +204,5 @@ public sealed partial class LoanGrain(
     private Task Project() =>
         index.UpsertAsync(new IndexedLoan(LoanId, S.BorrowerId, S.FunderId, OrderId,
             S.Phase == LoanPhase.Disbursed ? S.Status.Wire() : S.Phase.ToString().ToLowerInvariant(), S.DueDate,
-            new Money(S.OutstandingFen).Yuan, S.Version, Outbox.Pending));
+            new Money(S.OutstandingFen).Yuan, S.Version, Outbox.Pending, GroupId, S.PoolId));
 }

@@ -101,4 +101,14 @@ public sealed class LoanLedger(LoanState state, PlatformRules rules)
         s.Phase == LoanPhase.Disbursed && s.Status != LoanStatus.Repaid && s.OutstandingFen > 0
             ? new ExposurePosition(s.FunderId, "funder", s.Status.Wire(), 0, s.OutstandingFen)
             : null;
+
+    /// <summary>
+    /// The guarantee calls of the loan's waterfall as exposures: each an obligation of the member called to the funder,
+    /// status <c>called</c>, from step 1 of the waterfall on (a call of nothing is no exposure).
+    /// </summary>
+    public static IEnumerable<(string MemberId, ExposurePosition Position)> CallPositions(LoanState s) =>
+        (s.Waterfall?.Calls ?? []).Where(c => c.AmountFen > 0).Select(c => (c.MemberId, new ExposurePosition(s.FunderId, "funder", CallStatus, 0, c.AmountFen)));
+
+    /// <summary>The status of a guarantee call's exposure (its events are of kind <c>guarantee_call</c>).</summary>
+    public const string CallStatus = "called";
 }

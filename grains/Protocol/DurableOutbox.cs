@@ -21,8 +21,7 @@ public interface IOutboxState
 /// Delivered notices and acknowledged events leave memory at once and storage with the next write: a crash in between
 /// only repeats a delivery, which every receiver ignores.
 /// </summary>
-internal sealed class DurableOutbox(IGrainBase sender, IGrainFactory grains, EntityRef self, Func<IOutboxState> state,
-    Func<string> obligorId, ILogger logger)
+internal sealed class DurableOutbox(IGrainBase sender, IGrainFactory grains, EntityRef self, Func<IOutboxState> state, ILogger logger)
 {
     private static readonly TimeSpan ResendAfter = TimeSpan.FromSeconds(2);
     private IGrainTimer? _timer;
@@ -65,11 +64,14 @@ internal sealed class DurableOutbox(IGrainBase sender, IGrainFactory grains, Ent
         }
     }
 
-    /// <summary>Sends the unacknowledged exposure events on the obligor's stream (best effort: the timer sends again).</summary>
+    /// <summary>Sends the unacknowledged exposure events, each on its obligor's stream (best effort: the timer sends again).</summary>
     public async Task PublishAsync()
     {
         if (S.ExposureOutbox.Count == 0) return;
-        if (await ExposureStream.TrySendAsync(sender, self, obligorId(), S.ExposureOutbox, logger)) _lastSentTicks = Environment.TickCount64;
+        var sent = true;
+        foreach (var obligor in S.ExposureOutbox.GroupBy(e => e.ObligorId, StringComparer.Ordinal).ToList())
+            sent &= await ExposureStream.TrySendAsync(sender, self, obligor.Key, obligor.ToList(), logger);
+        if (sent) _lastSentTicks = Environment.TickCount64;
         EnsureTimer();
     }
 

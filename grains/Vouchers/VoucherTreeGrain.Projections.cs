@@ -18,9 +18,10 @@ public sealed partial class VoucherTreeGrain
         return Task.CompletedTask;
     }
 
-    public Task<TreePositions> GetPositions() =>
-        Task.FromResult(new TreePositions(S.ObligorId,
-            S.Phase != TreePhase.Issued ? [] : S.Fragments.Select(TreeLedger.Position).OfType<ExposurePosition>().ToList()));
+    public Task<IReadOnlyList<HeldPosition>> GetPositions() =>
+        Task.FromResult<IReadOnlyList<HeldPosition>>(S.Phase != TreePhase.Issued
+            ? []
+            : S.Fragments.Select(TreeLedger.Position).OfType<ExposurePosition>().Select(p => new HeldPosition(S.ObligorId, p)).ToList());
 
     public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken) =>
         Outbox.OnDeactivateAsync(reason, () => Write());

@@ -39,7 +39,7 @@ public sealed partial class VoucherTreeGrain(
     private TreeLedger Ledger => new(S, RootId, rules.Value);
     private EntityRef ObligorRef => EntityRef.Obligor(S.ObligorId);
     private DurableOutbox? _outbox;
-    private DurableOutbox Outbox => _outbox ??= new DurableOutbox(this, GrainFactory, EntityRef.Tree(RootId), () => S, () => S.ObligorId, logger);
+    private DurableOutbox Outbox => _outbox ??= new DurableOutbox(this, GrainFactory, EntityRef.Tree(RootId), () => S, logger);
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {

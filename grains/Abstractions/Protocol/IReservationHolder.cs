@@ -54,7 +54,7 @@ public interface IExposureProducer : IGrainWithStringKey
 
     /// <summary>The producer's live positions as its state says now: the source of truth for reconciliation.</summary>
     [Alias("GetPositions")]
-    Task<SupplyChain.Grains.Risk.TreePositions> GetPositions();
+    Task<IReadOnlyList<SupplyChain.Grains.Risk.HeldPosition>> GetPositions();
 }
 
 /// <summary>What a loan asks of what it draws on.</summary>

@@ -35,8 +35,9 @@ public sealed record ExposureEvent(
     [property: Id(6)] DateTimeOffset At,
     [property: Id(7)] string Kind);
 
-[GenerateSerializer, Immutable, Alias("TreePositions")]
-public sealed record TreePositions([property: Id(0)] string ObligorId, [property: Id(1)] IReadOnlyList<ExposurePosition> Positions);
+/// <summary>A live position and the obligor it is on: a producer's positions may be on several (a loan's guarantee calls are on its guarantors).</summary>
+[GenerateSerializer, Immutable, Alias("HeldPosition")]
+public sealed record HeldPosition([property: Id(0)] string ObligorId, [property: Id(1)] ExposurePosition Position);
 
 /// <summary>Events from one producer, which the consumer acknowledges to it by its typed reference.</summary>
 [GenerateSerializer, Immutable, Alias("ExposureBatch")]
