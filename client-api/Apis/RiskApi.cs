@@ -15,7 +15,7 @@ namespace SupplyChain.Api.Apis;
 /// except reconciliation, which recomputes from the trees to check the aggregates. Staff scoped to a funder,
 /// and a funder reading its own portfolio, see only positions that funder holds.
 /// </summary>
-public static class RiskApi
+public static partial class RiskApi
 {
     public static RouteGroupBuilder MapRiskApi(this RouteGroupBuilder v1)
     {
@@ -37,7 +37,7 @@ public static class RiskApi
         _ => null,
     };
 
-    private static async Task<ApiResponse> Top(HttpContext http, IExposureStore store, string? by, string? top)
+    private static async Task<ApiResponse> Top(HttpContext http, IExposureStore store, IGroupPoolIndex books, string? by, string? top)
     {
         var v = new Validation();
         if (by is not ("obligor" or "funder" or "group" or "pool")) v.Add("by", "must be one of obligor, funder, group, pool");
@@ -46,9 +46,7 @@ public static class RiskApi
             v.Add("top", "must be a whole number between 1 and 100");
         if (!v.IsValid) return v.Problem();
 
-        // Not built yet: guarantee groups are not folded into the exposure aggregates (calls are not exposure events
-        // yet), and risk pools do not exist. So these list nothing; README and ARCHITECTURE say so.
-        if (by is "group" or "pool") return ApiResponse.Ok(new ExposureListDto([]));
+        if (by is "group" or "pool") return await BookList(http, by, take, books);
         var buckets = await store.BucketsAsync(holderId: Scope(http.Caller()));
         var items = (by == "obligor"
                 ? buckets.GroupBy(b => b.ObligorId)
@@ -61,10 +59,11 @@ public static class RiskApi
         return ApiResponse.Ok(new ExposureListDto(items));
     }
 
-    private static async Task<ApiResponse> Detail(HttpContext http, string kind, string id, IExposureStore store, IGrainFactory grains)
+    private static async Task<ApiResponse> Detail(HttpContext http, string kind, string id, IExposureStore store, IGrainFactory grains, ILoanIndex loans)
     {
         var caller = http.Caller();
         var scope = Scope(caller);
+        if (kind is "group" or "pool") return await BookDetail(http, kind, id, grains, loans);
         if (kind is not ("obligor" or "funder") || id.Length > 64) return ApiResponse.NotFound("Exposure");
         if (caller.Role == Role.Funder && (kind != "funder" || id != caller.Id)) return ApiResponse.NotFound("Exposure");
         if (kind == "funder" && scope is not null && scope != id) return ApiResponse.NotFound("Exposure");
@@ -112,26 +111,6 @@ public static class RiskApi
             buckets.Where(b => b.HolderRole == "funder").Sum(b => b.Amount), buckets.Where(b => b.HolderRole == "supplier").Sum(b => b.Amount), tiers));
     }
 
-    private static async Task<ApiResponse> Stress(HttpContext http, IExposureStore store)
-    {
-        var (body, problem) = await Body.ReadAsync<StressRequest>(http);
-        if (problem is not null) return problem;
-        var v = new Validation();
-        if (body!.DefaultingIds is not { Length: >= 1 and <= 1000 }) v.Add("defaultingIds", "must list 1 to 1000 obligor ids");
-        else if (body.DefaultingIds.Any(i => string.IsNullOrWhiteSpace(i) || i.Length > 64)) v.Add("defaultingIds", "contains an id that is not valid");
-        if (!v.IsValid) return v.Problem();
-
-        var scope = Scope(http.Caller());
-        var losses = new Dictionary<string, decimal>();
-        foreach (var obligorId in body.DefaultingIds!.Distinct())
-            foreach (var b in await store.BucketsAsync(obligorId: obligorId, holderId: scope))
-                if (b.HolderRole == "funder") losses[b.HolderId] = losses.GetValueOrDefault(b.HolderId) + b.Amount;
-        // Guarantees and risk pools do not exist on the platform yet: nothing is recovered from them.
-        var result = losses.Select(l => new StressLossDto(l.Key, l.Value, 0.00m, 0.00m, l.Value))
-            .OrderByDescending(l => l.NetLoss).ThenBy(l => l.FunderId, StringComparer.Ordinal).ToList();
-        return ApiResponse.Ok(new StressDto(result));
-    }
-
     private static async Task<ApiResponse> Alerts(HttpContext http, IAlertStore store, string? after, string? limit)
     {
         var v = new Validation();
@@ -145,43 +124,6 @@ public static class RiskApi
         var items = rows.Select(a => new AlertDto(a.Id, a.Kind, a.SubjectId, a.FunderId, a.ObligorId, a.Detail, a.RaisedAt)).ToList();
         return ApiResponse.Ok(new AlertPageDto(items,
             items.Count == take ? items[^1].Id.ToString(System.Globalization.CultureInfo.InvariantCulture) : null));
-    }
-
-    private static async Task<ApiResponse> Reconcile(HttpContext http, IExposureStore store, IVoucherIndex index, ILoanIndex loanIndex,
-        IGrainFactory grains, PlatformTime time)
-    {
-        var scope = Scope(http.Caller());
-        var recomputed = new Dictionary<(string, string, string, string, int), decimal>();
-
-        // Walks every producer of exposure (trees, then loans) page by page and adds up what each says it holds now.
-        async Task<int> Recompute(Func<string?, Task<IReadOnlyList<string>>> page, Func<string, Task<TreePositions>> positions)
-        {
-            var count = 0;
-            string? after = null;
-            while (true)
-            {
-                var ids = await page(after);
-                if (ids.Count == 0) return count;
-                foreach (var producer in await Task.WhenAll(ids.Select(positions)))
-                    foreach (var p in producer.Positions.Where(p => scope is null || p.HolderId == scope))
-                    {
-                        var key = (producer.ObligorId, p.HolderId, p.HolderRole, p.Status, p.Tier);
-                        recomputed[key] = recomputed.GetValueOrDefault(key) + new Money(p.AmountFen).Yuan;
-                    }
-                count += ids.Count;
-                after = ids[^1];
-            }
-        }
-        var trees = await Recompute(after => index.RootsAsync(after, 200), r => grains.GetGrain<IVoucherTreeGrain>(r).GetPositions());
-        var loans = await Recompute(after => loanIndex.LoansAsync(after, 200), l => grains.GetGrain<ILoanGrain>(l).GetPositions());
-        var streamed = (await store.BucketsAsync(holderId: scope))
-            .ToDictionary(b => (b.ObligorId, b.HolderId, b.HolderRole, b.Status, b.Tier), b => b.Amount);
-        var differences = streamed.Keys.Union(recomputed.Keys)
-            .Select(k => new ReconciliationDifferenceDto(k.Item1, k.Item2, k.Item3, k.Item4, k.Item5,
-                streamed.GetValueOrDefault(k), recomputed.GetValueOrDefault(k)))
-            .Where(d => d.Streamed != d.Recomputed)
-            .OrderBy(d => d.ObligorId, StringComparer.Ordinal).ThenBy(d => d.HolderId, StringComparer.Ordinal).ToList();
-        return ApiResponse.Ok(new ReconciliationDto(differences.Count == 0, time.UtcNow, trees, loans, differences));
     }
 
     private static Dictionary<string, decimal> Sum(IEnumerable<ExposureBucket> buckets, Func<ExposureBucket, string> key) =>

@@ -52,3 +52,9 @@ public sealed class ApiClient(HttpClient http, string? apiKey)
 
     private static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web);
 }
+
+public static class JsonAmounts
+{
+    /// <summary>A decimal property of a JSON object (an amount in yuan).</summary>
+    public static decimal Amount(this System.Text.Json.JsonElement json, string property) => json.GetProperty(property).GetDecimal();
+}
