@@ -201,6 +201,9 @@ public sealed class GuaranteeBankTests(ITestOutputHelper output) : IAsyncLifetim
         Assert.Equal(Contribution - payouts, read.GetProperty("balance").GetDecimal());
         Assert.Equal(loans.Values.Count(l => l.GetProperty("waterfall") is { ValueKind: JsonValueKind.Object } w && w.GetProperty("poolPayment").GetDecimal() > 0),
             read.GetProperty("payouts").EnumerateArray().Count(p => p.GetProperty("amount").GetDecimal() > 0));
+        // The risk views agree with their sources after the faults: the exposure aggregates (guarantee calls included) with the
+        // loans and trees, and the group and pool read models with their grains and loans.
+        await s.ExposuresReconcile(TimeSpan.FromSeconds(150), "exposures, groups and pools reconcile after the fault run");
         output.WriteLine($"{loans.Count} loans ({loans.Values.Count(l => l.GetProperty("status").GetString() == "defaulted")} defaulted), " +
                          $"calls {calls.Values.Sum():0.00}, pool paid {payouts:0.00}");
     }
