@@ -117,6 +117,8 @@ public sealed class GroupPoolRiskTests : IAsyncLifetime
         var scopedMine = await Staff(funder.Id);
         Assert.Equal(group, Assert.Single(await Items(scopedMine, "group")).GetProperty("id").GetString());
         (await funder.Client.Get($"/v1/risk/exposures/group/{group}")).Expect(HttpStatusCode.OK);
+        (await S.Operator.Get($"/v1/risk/exposures/group/{group}")).Expect(HttpStatusCode.OK);
+        Assert.Single(Loans((await S.Operator.Get($"/v1/risk/exposures/pool/{pool}")).Expect(HttpStatusCode.OK).Json));
         Assert.Single(Loans((await funder.Client.Get($"/v1/risk/exposures/pool/{pool}")).Expect(HttpStatusCode.OK).Json));
         Assert.Equal("not_found", (await otherFunder.Client.Get($"/v1/risk/exposures/group/{group}")).Expect(HttpStatusCode.NotFound).Code);
         Assert.Equal("not_found", (await otherFunder.Client.Get($"/v1/risk/exposures/pool/{pool}")).Expect(HttpStatusCode.NotFound).Code);
