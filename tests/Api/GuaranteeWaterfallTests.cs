@@ -36,21 +36,7 @@ public sealed class GuaranteeWaterfallTests : IAsyncLifetime
     [Fact]
     public async Task TheWorkedExample_CallsBAndC_ThePoolPaysHalfOfTheRest_TheFunderBearsTheRest_AndASecondDefaultFindsTheCapsSpent()
     {
-        var funder = await S.Participant("funder");
-        var a = await S.Participant("supplier", "A");
-        var b = await S.Participant("supplier", "B");
-        var c = await S.Participant("supplier", "C");
-        var group = (await funder.Client.Post("/v1/guarantee-groups", new
-        {
-            funderId = funder.Id, memberIds = new[] { a.Id, b.Id, c.Id }, groupLimit = 200_000m, memberCap = 30_000m, annualRate = 0.06m,
-            expiresOn = (await S.Today()).AddDays(400).ToString("yyyy-MM-dd"),
-        })).Expect(HttpStatusCode.Created).Id;
-        foreach (var m in new[] { a, b, c }) (await m.Client.Post($"/v1/guarantee-groups/{group}/consent")).Expect(HttpStatusCode.OK);
-
-        var sponsor = await S.Participant("sponsor", "County fund");
-        var pool = (await S.Operator.Post("/v1/risk-pools", new { name = "County pool", leverage = 4m, coverageRatio = 0.5m, floor = 20_000m }))
-            .Expect(HttpStatusCode.Created).Id;
-        (await S.Operator.Post($"/v1/risk-pools/{pool}/contributions", new { contributorId = sponsor.Id, amount = 30_000m })).Expect(HttpStatusCode.OK);
+        var (funder, a, b, c, group, _, pool) = await WorkedExample.Build(S);
 
         var loanA = (await a.Client.Post($"/v1/guarantee-groups/{group}/loans", new { amount = 100_000m, termDays = 90 })).Expect(HttpStatusCode.Created).Id;
         var enrolled = (await funder.Client.Post($"/v1/risk-pools/{pool}/enrollments", new { loanId = loanA })).Expect(HttpStatusCode.OK).Json;
