@@ -9,25 +9,8 @@ namespace SupplyChain.Tests.Api;
 /// the lists by group and by pool and their detail, the stress test with contagion before the default, the guarantee calls
 /// as exposures of the members called after it, reconciliation over them, and who may see what. Own database and host.
 /// </summary>
-public sealed class GroupPoolRiskTests : IAsyncLifetime
+public sealed class GroupPoolRiskTests() : OwnHostTest("grouprisk")
 {
-    private readonly TestDatabase _db = new("grouprisk");
-    private ApiHost _host = null!;
-    private Scenario S { get; set; } = null!;
-
-    public async Task InitializeAsync()
-    {
-        _host = new ApiHost(_db.ConnectionString);
-        await _host.StartAsync();
-        S = new Scenario(_host);
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _host.DisposeAsync();
-        _db.Dispose();
-    }
-
     [Fact]
     public async Task TheWorkedExample_AsRiskStaffSeeIt_BeforeAndAfterTheDefault()
     {
@@ -61,8 +44,8 @@ public sealed class GroupPoolRiskTests : IAsyncLifetime
         Assert.Empty(await Stress(scopedOther, a.Id));
 
         // Day 120: A defaults; the waterfall calls B and C 30,000.00 each and the pool pays 21,000.00.
-        await Advance(91);
-        await Advance(29);
+        await AdvanceDays(91);
+        await AdvanceDays(29);
         await Eventually.True(async () => (await Loan(funder, loanA)).GetProperty("waterfall").ValueKind == JsonValueKind.Object, TimeSpan.FromSeconds(30),
             "A's waterfall is taken");
         await S.ExposuresReconcile(TimeSpan.FromSeconds(30), "the guarantee calls reach the aggregates");
@@ -122,7 +105,7 @@ public sealed class GroupPoolRiskTests : IAsyncLifetime
     private async Task<Party> Staff(string? funderId = null)
     {
         var created = (await S.Operator.Post("/v1/risk-staff", new { name = "analyst", funderId })).Expect(HttpStatusCode.Created);
-        return new Party(created.Id, "risk", _host.Client(created.Json.GetProperty("apiKey").GetString()));
+        return new Party(created.Id, "risk", Host.Client(created.Json.GetProperty("apiKey").GetString()));
     }
 
     private static async Task<List<JsonElement>> Items(Party who, string by) =>
@@ -157,9 +140,4 @@ public sealed class GroupPoolRiskTests : IAsyncLifetime
 
     private static async Task<JsonElement> Loan(Party who, string id) => (await who.Client.Get($"/v1/loans/{id}")).Expect(HttpStatusCode.OK).Json;
 
-    private async Task Advance(int days)
-    {
-        (await S.Operator.Post("/v1/admin/clock/advance", new { days })).Expect(HttpStatusCode.OK);
-        _host.Time.Advance(TimeSpan.FromMinutes(1));
-    }
 }

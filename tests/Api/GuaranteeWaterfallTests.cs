@@ -14,25 +14,8 @@ namespace SupplyChain.Tests.Api;
 /// 21,000.00; the group is frozen. Then a second default in the same group finds the caps already spent. Own database
 /// and host: the clock is this test's own.
 /// </summary>
-public sealed class GuaranteeWaterfallTests : IAsyncLifetime
+public sealed class GuaranteeWaterfallTests() : OwnHostTest("waterfall")
 {
-    private readonly TestDatabase _db = new("waterfall");
-    private ApiHost _host = null!;
-    private Scenario S { get; set; } = null!;
-
-    public async Task InitializeAsync()
-    {
-        _host = new ApiHost(_db.ConnectionString);
-        await _host.StartAsync();
-        S = new Scenario(_host);
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _host.DisposeAsync();
-        _db.Dispose();
-    }
-
     [Fact]
     public async Task TheWorkedExample_CallsBAndC_ThePoolPaysHalfOfTheRest_TheFunderBearsTheRest_AndASecondDefaultFindsTheCapsSpent()
     {
@@ -47,13 +30,13 @@ public sealed class GuaranteeWaterfallTests : IAsyncLifetime
         Assert.Equal("pool_capacity", Assert.Single(capacityAlert).GetProperty("kind").GetString());
         var loanB = (await b.Client.Post($"/v1/guarantee-groups/{group}/loans", new { amount = 10_000m, termDays = 100 })).Expect(HttpStatusCode.Created).Id;
 
-        await Advance(91);
+        await AdvanceDays(91);
         Assert.Equal("overdue", (await Loan(funder, loanA)).GetProperty("status").GetString());
         Assert.Equal(JsonValueKind.Null, (await Loan(funder, loanA)).GetProperty("waterfall").ValueKind);
         Assert.Equal("active", (await Group(funder, group)).GetProperty("status").GetString());
 
         // Day 120: A defaults. Interest stops there: 100,000 × 0.06 × 120 / 360 = 2,000.00, so the loss is 102,000.00.
-        await Advance(29);
+        await AdvanceDays(29);
         var defaulted = await Eventually.Value(async () => await Loan(funder, loanA), l => l.GetProperty("waterfall").ValueKind == JsonValueKind.Object,
             TimeSpan.FromSeconds(30), "A's waterfall is taken");
         Assert.Equal("defaulted", defaulted.GetProperty("status").GetString());
@@ -79,7 +62,7 @@ public sealed class GuaranteeWaterfallTests : IAsyncLifetime
 
         // Day 130: B defaults. 10,000 × 0.06 × 130 / 360 = 216.666… → 216.67: a loss of 10,216.67. C's cap is spent; A still
         // has its whole cap (a member that defaulted is still bound as a guarantor) and is called for all of it.
-        await Advance(10);
+        await AdvanceDays(10);
         var second = await Eventually.Value(async () => await Loan(funder, loanB), l => l.GetProperty("waterfall").ValueKind == JsonValueKind.Object,
             TimeSpan.FromSeconds(30), "B's waterfall is taken");
         AssertWaterfall(second, 10_216.67m, Sorted((a.Id, 10_216.67m), (c.Id, 0m)), null, 0m, funderLoss: 0m);
@@ -87,7 +70,7 @@ public sealed class GuaranteeWaterfallTests : IAsyncLifetime
         Assert.Single(await Alerts(group));
 
         // Time passing and reads change nothing: each call was applied once.
-        await Advance(5);
+        await AdvanceDays(5);
         AssertWaterfall(await Loan(funder, loanA), 102_000m, Sorted((b.Id, 30_000m), (c.Id, 30_000m)), pool, 21_000m, funderLoss: 21_000m);
         Assert.Equal(9_000m, (await S.Operator.Get($"/v1/risk-pools/{pool}")).Amount("balance"));
         Assert.Equal(Sorted((a.Id, 10_216.67m), (b.Id, 30_000m), (c.Id, 30_000m)), CapsUsed(await Group(funder, group)));
@@ -122,9 +105,4 @@ public sealed class GuaranteeWaterfallTests : IAsyncLifetime
         return page.GetProperty("items").EnumerateArray().Where(x => x.GetProperty("subjectId").GetString() == subjectId).ToList();
     }
 
-    private async Task Advance(int days)
-    {
-        (await S.Operator.Post("/v1/admin/clock/advance", new { days })).Expect(HttpStatusCode.OK);
-        _host.Time.Advance(TimeSpan.FromMinutes(1));
-    }
 }

@@ -19,28 +19,10 @@ namespace SupplyChain.Tests.Api;
 /// on T0, so due on T0 + 15 + 30 = T0 + 45 and defaulted on T0 + 75. Per day the principal earns
 /// 70,000.00 × 0.0435 / 360 = 3,045 / 360 yuan.
 /// </summary>
-public sealed class LoanMaturityTests : IAsyncLifetime
+public sealed class LoanMaturityTests() : OwnHostTest("loanmaturity")
 {
     private const decimal Principal = 70_000m;
     private const decimal Rate = 0.0435m;
-
-    private readonly TestDatabase _db = new("loanmaturity");
-    private ApiHost _host = null!;
-
-    private Scenario S { get; set; } = null!;
-
-    public async Task InitializeAsync()
-    {
-        _host = new ApiHost(_db.ConnectionString);
-        await _host.StartAsync();
-        S = new Scenario(_host);
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _host.DisposeAsync();
-        _db.Dispose();
-    }
 
     [Fact]
     public async Task StepByStep_ActiveOnDueDate_OverdueNextDay_DefaultedAfter30Days_InterestFrozen_AlertsOnce_ThenRecoveredInCash()
@@ -169,7 +151,7 @@ public sealed class LoanMaturityTests : IAsyncLifetime
             "disbursed none -> bank/funder/active/t0/70000.00",
             "defaulted bank/funder/active/t0/70000.00 -> bank/funder/defaulted/t0/70000.00",
         ], events.Select(e => Describe(e, l)));
-        var buckets = await _host.Services.GetRequiredService<IExposureStore>().BucketsAsync(obligorId: l.Supplier.Id);
+        var buckets = await Host.Services.GetRequiredService<IExposureStore>().BucketsAsync(obligorId: l.Supplier.Id);
         var bucket = Assert.Single(buckets);
         Assert.Equal((l.Bank.Id, "funder", "defaulted", 0, Principal), (bucket.HolderId, bucket.HolderRole, bucket.Status, bucket.Tier, bucket.Amount));
 
@@ -215,7 +197,7 @@ public sealed class LoanMaturityTests : IAsyncLifetime
 
         // The calendar moves to due + 31 without a sweep (the clock grain alone, as if the platform were down meanwhile).
         // Nothing has processed it yet (the sweep's reminder first ticks a minute after the host started, well after this).
-        var moved = await _host.Services.GetRequiredService<IGrainFactory>().GetGrain<IClockGrain>(ClockGrain.Key).Advance(76);
+        var moved = await Host.Services.GetRequiredService<IGrainFactory>().GetGrain<IClockGrain>(ClockGrain.Key).Advance(76);
         Assert.Equal(l.T0.AddDays(76), moved);
         Assert.Equal(("active", Principal), await Row(l.LoanId));
         Assert.Empty(await AlertsAbout(l.LoanId));
@@ -224,9 +206,9 @@ public sealed class LoanMaturityTests : IAsyncLifetime
         l = Rebind(l);
         Assert.Equal(l.T0.AddDays(76), await S.Today());
         // The sweep's durable reminder is registered (every minute); its tick runs exactly this call.
-        await using (var connection = _db.Open())
+        await using (var connection = Db.Open())
             Assert.Equal(60_000L, await connection.QuerySingleAsync<long>("SELECT period FROM orleansreminderstable WHERE remindername = 'sweep'"));
-        var swept = await _host.Services.GetRequiredService<IGrainFactory>().GetGrain<IMaturitySweepGrain>(MaturitySweepGrain.Key).Sweep();
+        var swept = await Host.Services.GetRequiredService<IGrainFactory>().GetGrain<IMaturitySweepGrain>(MaturitySweepGrain.Key).Sweep();
         Assert.True(swept >= 1, $"the sweep asked {swept} items to catch up");
 
         // Up to date without anyone asking the loan: read model, alerts, exposure.
@@ -246,7 +228,7 @@ public sealed class LoanMaturityTests : IAsyncLifetime
         var l = await FinancedOrder();
 
         // The process died between the loan's stored write and its read-model row.
-        await using (var connection = _db.Open())
+        await using (var connection = Db.Open())
             Assert.Equal(1, await connection.ExecuteAsync("DELETE FROM loans WHERE loan_id = @id", new { id = l.LoanId }));
 
         await Advance(46, l.T0); // due + 1
@@ -279,9 +261,9 @@ public sealed class LoanMaturityTests : IAsyncLifetime
             whole.GetProperty("transferred").GetProperty("status").GetString()));
 
         await Restart();
-        core = core with { Client = _host.Client(core.Client.ApiKey) };
-        s1 = s1 with { Client = _host.Client(s1.Client.ApiKey) };
-        s2 = s2 with { Client = _host.Client(s2.Client.ApiKey) };
+        core = core with { Client = Host.Client(core.Client.ApiKey) };
+        s1 = s1 with { Client = Host.Client(s1.Client.ApiKey) };
+        s2 = s2 with { Client = Host.Client(s2.Client.ApiKey) };
 
         // Day 6: both still pending.
         await Advance(3, t0);
@@ -340,22 +322,14 @@ public sealed class LoanMaturityTests : IAsyncLifetime
         var today = (await S.Operator.Post("/v1/admin/clock/advance", new { days })).Expect(HttpStatusCode.OK).Json.GetProperty("today").GetString();
         Assert.True(before.AddDays(days).ToString("yyyy-MM-dd") == today, $"clock at T0+{before.DayNumber - t0.DayNumber} + {days} answered {today}");
         // Business time moves too, so that exposure events carry increasing times as they would in production.
-        _host.Time.Advance(TimeSpan.FromMinutes(1));
-    }
-
-    private async Task Restart()
-    {
-        await _host.StopAsync();
-        _host = new ApiHost(_db.ConnectionString, _host.Time);
-        await _host.StartAsync();
-        S = new Scenario(_host);
+        Host.Time.Advance(TimeSpan.FromMinutes(1));
     }
 
     private Financed Rebind(Financed l) => l with
     {
-        Core = l.Core with { Client = _host.Client(l.Core.Client.ApiKey) },
-        Supplier = l.Supplier with { Client = _host.Client(l.Supplier.Client.ApiKey) },
-        Bank = l.Bank with { Client = _host.Client(l.Bank.Client.ApiKey) },
+        Core = l.Core with { Client = Host.Client(l.Core.Client.ApiKey) },
+        Supplier = l.Supplier with { Client = Host.Client(l.Supplier.Client.ApiKey) },
+        Bank = l.Bank with { Client = Host.Client(l.Bank.Client.ApiKey) },
     };
 
     /// <summary>The loan as the lender reads it (a GET also catches the loan up, so it comes after the sweep's checks).</summary>
@@ -370,7 +344,7 @@ public sealed class LoanMaturityTests : IAsyncLifetime
     /// <summary>The loan's row in the read model the sweep queries.</summary>
     private async Task<(string Status, decimal Outstanding)> Row(string loanId)
     {
-        await using var connection = _db.Open();
+        await using var connection = Db.Open();
         var row = await connection.QuerySingleOrDefaultAsync<(string Status, decimal Outstanding)?>(
             "SELECT status, outstanding FROM loans WHERE loan_id = @loanId", new { loanId });
         Assert.True(row.HasValue, $"no read-model row for loan {loanId}");
@@ -405,7 +379,7 @@ public sealed class LoanMaturityTests : IAsyncLifetime
     /// <summary>The borrower's exposure events once at least <paramref name="count"/> have been applied (they travel on a stream).</summary>
     private async Task<IReadOnlyList<ExposureRow>> EventsOf(Financed l, int count)
     {
-        var store = _host.Services.GetRequiredService<IExposureStore>();
+        var store = Host.Services.GetRequiredService<IExposureStore>();
         IReadOnlyList<ExposureRow> events = [];
         await Eventually.True(async () => (events = await store.EventsAsync(l.Supplier.Id)).Count >= count, TimeSpan.FromSeconds(20),
             $"{count} exposure events on the borrower");

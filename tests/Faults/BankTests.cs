@@ -18,26 +18,9 @@ namespace SupplyChain.Tests.Faults;
 /// is not (<see cref="DbGate"/>); each kill is asserted to have hit requests in flight.
 /// SUPPLYCHAIN_BANK_SECONDS sets the run's length (default 30; the long run is e.g. 600).
 /// </summary>
-public sealed class BankTests(ITestOutputHelper output) : IAsyncLifetime
+public sealed class BankTests(ITestOutputHelper output) : TwoSiloTest("bank")
 {
     private const int Clients = 16;
-    private readonly TestDatabase _db = new("bank");
-    private readonly SiloProcess[] _silos = new SiloProcess[2];
-
-    public async Task InitializeAsync()
-    {
-        for (var i = 0; i < _silos.Length; i++)
-        {
-            _silos[i] = new SiloProcess(_db.ConnectionString);
-            await _silos[i].StartAsync();
-        }
-    }
-
-    public async Task DisposeAsync()
-    {
-        foreach (var silo in _silos) await silo.DisposeAsync();
-        _db.Dispose();
-    }
 
     private sealed record Attempt(int Client, string Caller, string Path, object? Body, string Key, ApiResult Answer);
 
@@ -45,7 +28,7 @@ public sealed class BankTests(ITestOutputHelper output) : IAsyncLifetime
     public async Task ValueIsNeverCreatedLostOrDoubled_WhileSilosDie()
     {
         var seconds = int.Parse(Environment.GetEnvironmentVariable("SUPPLYCHAIN_BANK_SECONDS") ?? "30");
-        var s = new Scenario(key => _silos[0].Client(key));
+        var s = new Scenario(key => Silos[0].Client(key));
         var core = await s.Participant("core");
         var bank = await s.Participant("funder");
         // The facility has room for the first round of discounts and part of the second; the funder raises it a little
@@ -62,7 +45,7 @@ public sealed class BankTests(ITestOutputHelper output) : IAsyncLifetime
             var b = await s.Participant("supplier");
             holders.Add((a, b, await s.ActiveVoucher(core, a, 100_000m, days: 180)));
         }
-        await using var gate = await DbGate.OnIdempotencyCompletionAsync(_db);
+        await using var gate = await DbGate.OnIdempotencyCompletionAsync(Db);
 
         var history = new ConcurrentQueue<Attempt>();
         using var stop = new CancellationTokenSource();
@@ -73,7 +56,7 @@ public sealed class BankTests(ITestOutputHelper output) : IAsyncLifetime
         {
             var key = Guid.NewGuid().ToString("N");
             var answer = await inFlight.Track(() =>
-                Retrying.Definitely(_silos, who.Client.ApiKey, path, body, key, random, () => Interlocked.Increment(ref failedAttempts)));
+                Retrying.Definitely(Silos, who.Client.ApiKey, path, body, key, random, () => Interlocked.Increment(ref failedAttempts)));
             history.Enqueue(new Attempt(client, who.Id, path, body, key, answer));
             return answer;
         }
@@ -137,7 +120,7 @@ public sealed class BankTests(ITestOutputHelper output) : IAsyncLifetime
             var random = new Random(99);
             while (!stop.IsCancellationRequested)
             {
-                var silo = _silos[random.Next(_silos.Length)];
+                var silo = Silos[random.Next(Silos.Length)];
                 var f = await Retrying.Try(() => silo.Client(bank.Client.ApiKey).Get($"/v1/facilities/{facility}"));
                 var i = await Retrying.Try(() => silo.Client(core.Client.ApiKey).Get($"/v1/participants/{core.Id}/issuance"));
                 if (f?.Status == HttpStatusCode.OK && i?.Status == HttpStatusCode.OK)
@@ -152,7 +135,7 @@ public sealed class BankTests(ITestOutputHelper output) : IAsyncLifetime
 
         // Faults: each silo in turn is killed and started again, at least twice, always while the clients run. The first
         // kill is aimed at requests whose effect is stored and whose answer is not.
-        var faults = Kills.WhileLoadRuns(_silos, seconds, gate, heldAtLeast: 4, inFlight, stop);
+        var faults = Kills.WhileLoadRuns(Silos, seconds, gate, heldAtLeast: 4, inFlight, stop);
 
         var sampler = Sampler();
         var raiser = Raiser();
@@ -193,12 +176,12 @@ public sealed class BankTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.True(breaches.IsEmpty, string.Join("\n", breaches));
         Assert.True(samples >= 10, summary);
 
-        await Cluster.QuietAsync(_db, _silos.Length);
+        await Cluster.QuietAsync(Db, Silos.Length);
         // Checks, on a quiet cluster: every tree sound, every acknowledged fragment stored with its identity and with the
         // holder and status last acknowledged (each client's fragments are its own), nothing else stored.
-        var op = _silos[1].Client();
-        var coreOnLive = core with { Client = _silos[1].Client(core.Client.ApiKey) };
-        var live = new Scenario(key => _silos[1].Client(key));
+        var op = Silos[1].Client();
+        var coreOnLive = core with { Client = Silos[1].Client(core.Client.ApiKey) };
+        var live = new Scenario(key => Silos[1].Client(key));
         var issued = acknowledged.Where(h => h.Path == "/v1/vouchers").Select(h => h.Answer.Id).ToList();
         var roots = holders.Select(h => h.Root).Concat(issued).ToList();
         // The cluster is quiet once it has noticed the last kill: until then a call to a grain that lived on the dead silo
@@ -237,7 +220,7 @@ public sealed class BankTests(ITestOutputHelper output) : IAsyncLifetime
         await live.ExposuresReconcile(TimeSpan.FromSeconds(120), "streamed exposures equal a recomputation");
         Assert.Equal(financed, (await op.Get($"/v1/risk/exposures/funder/{bank.Id}")).Json.GetProperty("outstanding").GetDecimal());
 
-        await using var connection = _db.Open();
+        await using var connection = Db.Open();
         Assert.Equal(0, await Oracles.GrainsWithTwoRows(connection));
         output.WriteLine($"{fragments.Count} fragments, {issued.Count} vouchers issued into the room of {IssueRoom}, {financed} financed of a limit of {limitNow}");
     }

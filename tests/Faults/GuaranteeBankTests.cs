@@ -15,27 +15,10 @@ namespace SupplyChain.Tests.Faults;
 /// group has more outstanding than its limit; the pool's balance = contributions − payouts, and its payouts are the
 /// loans' pool payments. SUPPLYCHAIN_BANK_SECONDS sets the run's length (default 30).
 /// </summary>
-public sealed class GuaranteeBankTests(ITestOutputHelper output) : IAsyncLifetime
+public sealed class GuaranteeBankTests(ITestOutputHelper output) : TwoSiloTest("guaranteebank")
 {
     private const int Groups = 4;
     private const decimal Cap = 30_000m, GroupLimit = 2_000_000m, Contribution = 100_000m;
-    private readonly TestDatabase _db = new("guaranteebank");
-    private readonly SiloProcess[] _silos = new SiloProcess[2];
-
-    public async Task InitializeAsync()
-    {
-        for (var i = 0; i < _silos.Length; i++)
-        {
-            _silos[i] = new SiloProcess(_db.ConnectionString);
-            await _silos[i].StartAsync();
-        }
-    }
-
-    public async Task DisposeAsync()
-    {
-        foreach (var silo in _silos) await silo.DisposeAsync();
-        _db.Dispose();
-    }
 
     private sealed record Attempt(string Path, object? Body, string Key, ApiResult Answer);
 
@@ -43,7 +26,7 @@ public sealed class GuaranteeBankTests(ITestOutputHelper output) : IAsyncLifetim
     public async Task Waterfalls_ApplyEachAmountOnce_WhileSilosDie()
     {
         var seconds = int.Parse(Environment.GetEnvironmentVariable("SUPPLYCHAIN_BANK_SECONDS") ?? "30");
-        var s = new Scenario(key => _silos[0].Client(key));
+        var s = new Scenario(key => Silos[0].Client(key));
         var bank = await s.Participant("funder");
         var sponsor = await s.Participant("sponsor");
         var pool = (await s.Operator.Post("/v1/risk-pools", new { name = "Pool", leverage = 10m, coverageRatio = 0.5m, floor = 20_000m }))
@@ -62,7 +45,7 @@ public sealed class GuaranteeBankTests(ITestOutputHelper output) : IAsyncLifetim
             foreach (var m in members) (await m.Client.Post($"/v1/guarantee-groups/{id}/consent")).Expect(HttpStatusCode.OK);
             groups.Add((id, members));
         }
-        await using var gate = await DbGate.OnIdempotencyCompletionAsync(_db);
+        await using var gate = await DbGate.OnIdempotencyCompletionAsync(Db);
 
         var history = new ConcurrentQueue<Attempt>();
         var inFlight = new InFlight();
@@ -72,7 +55,7 @@ public sealed class GuaranteeBankTests(ITestOutputHelper output) : IAsyncLifetim
         {
             var key = Guid.NewGuid().ToString("N");
             var answer = await inFlight.Track(() =>
-                Retrying.Definitely(_silos, who.Client.ApiKey, path, body, key, random, () => Interlocked.Increment(ref failedAttempts)));
+                Retrying.Definitely(Silos, who.Client.ApiKey, path, body, key, random, () => Interlocked.Increment(ref failedAttempts)));
             history.Enqueue(new Attempt(path, body, key, answer));
             return answer;
         }
@@ -105,13 +88,13 @@ public sealed class GuaranteeBankTests(ITestOutputHelper output) : IAsyncLifetim
             while (!stop.IsCancellationRequested)
             {
                 await Task.Delay(TimeSpan.FromSeconds(2), CancellationToken.None);
-                (await Retrying.Definitely(_silos, ApiHost.OperatorKey, "/v1/admin/clock/advance", new { days = 4 }, Guid.NewGuid().ToString("N"), random))
+                (await Retrying.Definitely(Silos, ApiHost.OperatorKey, "/v1/admin/clock/advance", new { days = 4 }, Guid.NewGuid().ToString("N"), random))
                     .Expect(HttpStatusCode.OK);
                 days += 4;
             }
             return days;
         });
-        var faults = Kills.WhileLoadRuns(_silos, seconds, gate, heldAtLeast: 2, inFlight, stop);
+        var faults = Kills.WhileLoadRuns(Silos, seconds, gate, heldAtLeast: 2, inFlight, stop);
         await Task.WhenAll(Enumerable.Range(0, Groups * 3).Select(i => Client(i / 3, i % 3)));
         var kills = await faults;
         var moved = await clock;
@@ -130,10 +113,10 @@ public sealed class GuaranteeBankTests(ITestOutputHelper output) : IAsyncLifetim
         Assert.True(unexpected.Count == 0, "unexpected refusals:\n" + string.Join("\n", unexpected.Take(10).Select(r => $"{r.Path}: {r.Answer.Text}")));
         Assert.True(kills.Count >= 2, summary);
 
-        await Cluster.QuietAsync(_db, _silos.Length);
+        await Cluster.QuietAsync(Db, Silos.Length);
         // Let every loan fall due and default or be repaid, then read everything once the cluster answers for every loan.
-        var op = _silos[1].Client();
-        (await Retrying.Definitely(_silos, ApiHost.OperatorKey, "/v1/admin/clock/advance", new { days = 100 }, Guid.NewGuid().ToString("N"), new Random(9)))
+        var op = Silos[1].Client();
+        (await Retrying.Definitely(Silos, ApiHost.OperatorKey, "/v1/admin/clock/advance", new { days = 100 }, Guid.NewGuid().ToString("N"), new Random(9)))
             .Expect(HttpStatusCode.OK);
         var loanIds = acknowledged.Where(h => h.Path.EndsWith("/loans", StringComparison.Ordinal)).Select(h => h.Answer.Id).Distinct().ToList();
         Assert.True(loanIds.Count >= Groups, summary);

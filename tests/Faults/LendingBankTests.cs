@@ -18,26 +18,9 @@ namespace SupplyChain.Tests.Faults;
 /// first is aimed at requests whose effect is stored and whose answer is not (<see cref="DbGate"/>).
 /// SUPPLYCHAIN_BANK_SECONDS sets the run's length (default 30).
 /// </summary>
-public sealed class LendingBankTests(ITestOutputHelper output) : IAsyncLifetime
+public sealed class LendingBankTests(ITestOutputHelper output) : TwoSiloTest("lendbank")
 {
     private const int Clients = 8;
-    private readonly TestDatabase _db = new("lendbank");
-    private readonly SiloProcess[] _silos = new SiloProcess[2];
-
-    public async Task InitializeAsync()
-    {
-        for (var i = 0; i < _silos.Length; i++)
-        {
-            _silos[i] = new SiloProcess(_db.ConnectionString);
-            await _silos[i].StartAsync();
-        }
-    }
-
-    public async Task DisposeAsync()
-    {
-        foreach (var silo in _silos) await silo.DisposeAsync();
-        _db.Dispose();
-    }
 
     private sealed record Attempt(int Client, string Caller, string Path, object? Body, string Key, ApiResult Answer);
 
@@ -48,7 +31,7 @@ public sealed class LendingBankTests(ITestOutputHelper output) : IAsyncLifetime
     public async Task LoansAndTheClosedLoop_TakeEffectExactlyOnce_WhileSilosDie()
     {
         var seconds = int.Parse(Environment.GetEnvironmentVariable("SUPPLYCHAIN_BANK_SECONDS") ?? "30");
-        var s = new Scenario(key => _silos[0].Client(key));
+        var s = new Scenario(key => Silos[0].Client(key));
         var core = await s.Participant("core");
         var bank = await s.Participant("funder");
         var coreFacility = await s.Facility(bank, core, 100_000_000m, rate: 0.03m);
@@ -59,7 +42,7 @@ public sealed class LendingBankTests(ITestOutputHelper output) : IAsyncLifetime
             var supplier = await s.Participant("supplier");
             suppliers.Add((supplier, await s.Facility(bank, supplier, LendingLimit, rate: 0.0435m)));
         }
-        await using var gate = await DbGate.OnIdempotencyCompletionAsync(_db);
+        await using var gate = await DbGate.OnIdempotencyCompletionAsync(Db);
 
         var history = new ConcurrentQueue<Attempt>();
         var clockKeys = new ConcurrentBag<string>();
@@ -71,7 +54,7 @@ public sealed class LendingBankTests(ITestOutputHelper output) : IAsyncLifetime
         {
             var key = Guid.NewGuid().ToString("N");
             var answer = await inFlight.Track(() =>
-                Retrying.Definitely(_silos, who.Client.ApiKey, path, body, key, random, () => Interlocked.Increment(ref failedAttempts)));
+                Retrying.Definitely(Silos, who.Client.ApiKey, path, body, key, random, () => Interlocked.Increment(ref failedAttempts)));
             history.Enqueue(new Attempt(client, who.Id, path, body, key, answer));
             return answer;
         }
@@ -127,7 +110,7 @@ public sealed class LendingBankTests(ITestOutputHelper output) : IAsyncLifetime
             JsonElement? owed = null;
             await Eventually.True(async () =>
             {
-                var read = await Retrying.Try(() => _silos[random.Next(_silos.Length)].Client(borrower.Client.ApiKey).Get($"/v1/loans/{loanId}"));
+                var read = await Retrying.Try(() => Silos[random.Next(Silos.Length)].Client(borrower.Client.ApiKey).Get($"/v1/loans/{loanId}"));
                 if (read?.Status == HttpStatusCode.OK) owed = read.Json;
                 return owed is not null;
             }, TimeSpan.FromSeconds(180), $"loan {loanId} can be read");
@@ -138,7 +121,7 @@ public sealed class LendingBankTests(ITestOutputHelper output) : IAsyncLifetime
 
         // Faults: each silo in turn is killed and started again, at least twice, always while the clients run, the first
         // kill aimed at requests whose effect is stored and whose answer is not; meanwhile the clock moves a day at a time.
-        var faults = Kills.WhileLoadRuns(_silos, seconds, gate, heldAtLeast: 3, inFlight, stop);
+        var faults = Kills.WhileLoadRuns(Silos, seconds, gate, heldAtLeast: 3, inFlight, stop);
         var clock = Task.Run(async () =>
         {
             var random = new Random(7);
@@ -148,7 +131,7 @@ public sealed class LendingBankTests(ITestOutputHelper output) : IAsyncLifetime
                 await Task.Delay(TimeSpan.FromSeconds(3), CancellationToken.None);
                 var key = Guid.NewGuid().ToString("N");
                 clockKeys.Add(key);
-                (await Retrying.Definitely(_silos, ApiHost.OperatorKey, "/v1/admin/clock/advance", new { days = 1 }, key, random))
+                (await Retrying.Definitely(Silos, ApiHost.OperatorKey, "/v1/admin/clock/advance", new { days = 1 }, key, random))
                     .Expect(HttpStatusCode.OK);
                 days++;
             }
@@ -185,16 +168,16 @@ public sealed class LendingBankTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.Contains(refused, r => r.Answer.Code == "insufficient_limit");
         Assert.False(repaidInCash.IsEmpty, "no loan was repaid in full in cash after a refusal");
 
-        await Cluster.QuietAsync(_db, _silos.Length);
+        await Cluster.QuietAsync(Db, Silos.Length);
         // Checks, on a quiet cluster. A read may fail for a moment just after a kill (a grain call routed to the dead
         // incarnation until the cluster has noticed): such failures are shown, and the read is repeated for up to 60 s.
-        var op = _silos[1].Client();
+        var op = Silos[1].Client();
         var transient = 0;
         async Task<JsonElement> Read(string path)
         {
             var answer = await op.Get(path);
             if (answer.Status == HttpStatusCode.OK) return answer.Json;
-            await using (var diagnose = _db.Open())
+            await using (var diagnose = Db.Open())
             {
                 var id = path.Split('/')[3];
                 var rows = await diagnose.QueryAsync<string>(
@@ -262,7 +245,7 @@ public sealed class LendingBankTests(ITestOutputHelper output) : IAsyncLifetime
         foreach (var (orderId, voucher) in vouchers)
         {
             var root = voucher.GetProperty("id").GetString()!;
-            await new Scenario(key => _silos[1].Client(key)).AssertTreeSums(core with { Client = _silos[1].Client(core.Client.ApiKey) }, root);
+            await new Scenario(key => Silos[1].Client(key)).AssertTreeSums(core with { Client = Silos[1].Client(core.Client.ApiKey) }, root);
             var tree = (await Read($"/v1/vouchers/{root}/tree")).GetProperty("fragments").EnumerateArray().ToList();
             financedOnCore += Scenario.Financed(tree);
             var order = await Read($"/v1/orders/{orderId}");
@@ -293,11 +276,11 @@ public sealed class LendingBankTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.Equal(issued, (await Read($"/v1/participants/{core.Id}/issuance")).GetProperty("outstanding").GetDecimal());
 
         // Nothing but acknowledged loans exists.
-        await using var connection = _db.Open();
+        await using var connection = Db.Open();
         var disbursed = (await connection.QueryAsync<string>("SELECT loan_id FROM loans WHERE status NOT IN ('aborted', 'originating')")).ToHashSet();
         Assert.Equal(loans.Keys.Order().ToList(), disbursed.Order().ToList());
 
-        await new Scenario(key => _silos[1].Client(key)).ExposuresReconcile(TimeSpan.FromSeconds(120), "streamed exposures equal a recomputation");
+        await new Scenario(key => Silos[1].Client(key)).ExposuresReconcile(TimeSpan.FromSeconds(120), "streamed exposures equal a recomputation");
         Assert.Equal(financedOnCore + lendingOutstanding, (await Read($"/v1/risk/exposures/funder/{bank.Id}")).GetProperty("outstanding").GetDecimal());
         Assert.Equal(0, await Oracles.GrainsWithTwoRows(connection));
         output.WriteLine($"{loans.Count} loans, {vouchers.Count} vouchers against orders ({expired} unanswered past 7 days and cancelled), {repaidInCash.Count} loans repaid in full in cash, " +
