@@ -55,16 +55,7 @@ public sealed class GuaranteeGroupGrain(
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        // A process may have died after a write and before its alerts or its read model went out.
-        try
-        {
-            await PendingAlert.DeliverAsync(S.PendingAlerts, alerts);
-            await Project();
-        }
-        catch (Exception e)
-        {
-            logger.LogWarning(e, "Guarantee group {GroupId} could not finish its recovery on activation; the sweep retries", GroupId);
-        }
+        await FollowUp(); // a process may have died after a write and before its alerts or its read model went out
         EnsureSweep();
     }
 
@@ -154,30 +145,25 @@ public sealed class GuaranteeGroupGrain(
         return calls.Select(c => new GuaranteeCall(c.MemberId, new Money(c.AmountFen))).ToList();
     }
 
-    /// <summary>What a member has been called to pay across every loss it guarantees (its capUsed): at most the cap.</summary>
-    private long CalledFen(string memberId) => S.Calls.Values.SelectMany(c => c).Where(c => c.MemberId == memberId).Sum(c => c.AmountFen);
+    /// <summary>What a member (or, with none given, every member) has been called to pay across every loss it guarantees (its capUsed): at most the cap.</summary>
+    private long CalledFen(string? memberId = null) =>
+        S.Calls.Values.SelectMany(c => c).Where(c => memberId is null || c.MemberId == memberId).Sum(c => c.AmountFen);
 
     private Task WriteIf(bool changed) => changed ? Write() : Task.CompletedTask;
 
-    /// <summary>One fenced write; then the alerts it raised and the read model go out (a failure there is retried on activation or by the sweep).</summary>
+    /// <summary>One fenced write; then the alerts it raised and the read model go out.</summary>
     private async Task Write()
     {
         await state.WriteOrDeactivateAsync(this);
-        try
-        {
-            await PendingAlert.DeliverAsync(S.PendingAlerts, alerts);
-            await Project();
-        }
-        catch (Exception e)
-        {
-            logger.LogWarning(e, "Guarantee group {GroupId} stored a change but could not project it yet", GroupId);
-        }
+        await FollowUp();
     }
+
+    private Task FollowUp() => StateWrites.FollowUpAsync(S.PendingAlerts, alerts, Project, logger, $"Guarantee group {GroupId}");
 
     private Task Project() =>
         state.RecordExists
             ? index.UpsertGroupAsync(new IndexedGroup(GroupId, S.FunderId, S.Status.Wire(), new Money(S.GroupLimitFen).Yuan, new Money(Book.UsedFen).Yuan,
-                new Money(S.MemberCapFen).Yuan, S.Members.Count, new Money(S.Calls.Values.SelectMany(c => c).Sum(c => c.AmountFen)).Yuan,
+                new Money(S.MemberCapFen).Yuan, S.Members.Count, new Money(CalledFen()).Yuan,
                 state.StoredVersion()))
             : Task.CompletedTask;
 

@@ -13,7 +13,10 @@ public sealed class RiskPoolState
     public decimal Leverage { get; set; }
     public decimal CoverageRatio { get; set; }
     public long FloorFen { get; set; }
-    public long BalanceFen { get; set; }
+
+    /// <summary>What came in less what was paid out: derived, never stored (a row written with a stored balance reads the same).</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public long BalanceFen => Contributions.Sum(c => c.AmountFen) - Payouts.Values.Sum(p => p.AmountFen);
 
     /// <summary>Contributions, each with the operation that made it (a retry adds nothing).</summary>
     public List<ContributionState> Contributions { get; set; } = new();
@@ -69,16 +72,7 @@ public sealed class RiskPoolGrain(
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        // A process may have died after a write and before its alerts or its read model went out.
-        try
-        {
-            await PendingAlert.DeliverAsync(S.PendingAlerts, alerts);
-            await Project();
-        }
-        catch (Exception e)
-        {
-            logger.LogWarning(e, "Risk pool {PoolId} could not finish its recovery on activation; the sweep retries", PoolId);
-        }
+        await FollowUp(); // a process may have died after a write and before its alerts or its read model went out
         EnsureSweep();
     }
 
@@ -102,7 +96,6 @@ public sealed class RiskPoolGrain(
         if (!state.RecordExists) return Fault.NotFound("Risk pool");
         if (S.Contributions.Any(c => c.OperationId == operationId)) return Outcome<RiskPool>.Ok(View());
         S.Contributions.Add(new ContributionState { OperationId = operationId, ContributorId = contributorId, AmountFen = amount.Fen, On = on });
-        S.BalanceFen += amount.Fen;
         await Write();
         return Outcome<RiskPool>.Ok(View());
     }
@@ -145,7 +138,6 @@ public sealed class RiskPoolGrain(
             var due = (long)decimal.Floor(remaining.Fen * S.CoverageRatio);
             payout = new PayoutState { FunderId = funderId, AmountFen = Math.Min(due, S.BalanceFen), On = on };
             S.Payouts[loanId] = payout;
-            S.BalanceFen -= payout.AmountFen;
             Book.Close(loanId); // a defaulted loan leaves covered (its own close notice may come later: a repeat is harmless)
             await Write();
         }
@@ -167,22 +159,15 @@ public sealed class RiskPoolGrain(
                 $"Risk pool {S.Name} has a balance of {new Money(S.BalanceFen)}, below its floor of {new Money(S.FloorFen)}.", time.UtcNow));
         (S.NearCapacity, S.BelowFloor) = (near, below);
         await state.WriteOrDeactivateAsync(this);
-        try
-        {
-            await PendingAlert.DeliverAsync(S.PendingAlerts, alerts);
-            await Project();
-        }
-        catch (Exception e)
-        {
-            logger.LogWarning(e, "Risk pool {PoolId} stored a change but could not project it yet", PoolId);
-        }
+        await FollowUp();
     }
+
+    private Task FollowUp() => StateWrites.FollowUpAsync(S.PendingAlerts, alerts, Project, logger, $"Risk pool {PoolId}");
 
     private Task Project() =>
         state.RecordExists
             ? index.UpsertPoolAsync(new IndexedPool(PoolId, S.Name, Status.Wire(), new Money(S.BalanceFen).Yuan, S.Leverage, S.CoverageRatio,
-                new Money(S.FloorFen).Yuan, new Money(Book.UsedFen).Yuan, new Money(CapacityFen).Yuan,
-                new Money(S.Contributions.Sum(c => c.AmountFen)).Yuan, new Money(S.Payouts.Values.Sum(p => p.AmountFen)).Yuan, state.StoredVersion()))
+                new Money(S.FloorFen).Yuan, new Money(Book.UsedFen).Yuan, new Money(CapacityFen).Yuan, state.StoredVersion()))
             : Task.CompletedTask;
 
     private PoolStatus Status => S.BalanceFen > 0 || S.Contributions.Count == 0 ? PoolStatus.Active : PoolStatus.Exhausted;
