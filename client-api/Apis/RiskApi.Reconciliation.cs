@@ -83,9 +83,8 @@ public static partial class RiskApi
         foreach (var p in pools)
         {
             Check("pool", p.Id, "covered", p.Covered, bookLoans.Where(l => l.PoolId == p.Id && l.Status is "active" or "overdue").Sum(l => l.Outstanding));
-            Check("pool", p.Id, "balance", p.Balance, p.Contributed - p.PaidOut);
             if ((await grains.GetGrain<IRiskPoolGrain>(p.Id).Get(Caller.Operator)).Value is { } pool)
-                Check("pool", p.Id, "balanceInGrain", p.Balance, pool.Balance.Yuan);
+                Check("pool", p.Id, "balance", p.Balance, pool.Contributions.Sum(c => c.Amount.Yuan) - pool.Payouts.Sum(x => x.Amount.Yuan));
         }
         return (groups.Count, pools.Count, differences);
     }

@@ -26,8 +26,6 @@ public sealed record IndexedPool(
     decimal Floor,
     decimal Covered,
     decimal Capacity,
-    decimal Contributed,
-    decimal PaidOut,
     long Version);
 
 /// <summary>
@@ -71,11 +69,11 @@ public sealed class PostgresGroupPoolIndex(NpgsqlDataSource dataSource) : IGroup
         await using var connection = await dataSource.OpenConnectionAsync();
         await connection.ExecuteAsync(
             """
-            INSERT INTO risk_pools AS p (pool_id, name, status, balance, leverage, coverage_ratio, floor, covered, capacity, contributed, paid_out, version, projected_at)
-            VALUES (@Id, @Name, @Status, @Balance, @Leverage, @CoverageRatio, @Floor, @Covered, @Capacity, @Contributed, @PaidOut, @Version, now())
+            INSERT INTO risk_pools AS p (pool_id, name, status, balance, leverage, coverage_ratio, floor, covered, capacity, version, projected_at)
+            VALUES (@Id, @Name, @Status, @Balance, @Leverage, @CoverageRatio, @Floor, @Covered, @Capacity, @Version, now())
             ON CONFLICT (pool_id) DO UPDATE SET
-                status = EXCLUDED.status, balance = EXCLUDED.balance, covered = EXCLUDED.covered, capacity = EXCLUDED.capacity,
-                contributed = EXCLUDED.contributed, paid_out = EXCLUDED.paid_out, version = EXCLUDED.version, projected_at = now()
+                status = EXCLUDED.status, balance = EXCLUDED.balance, covered = EXCLUDED.covered, capacity = EXCLUDED.capacity, version = EXCLUDED.version,
+                projected_at = now()
             WHERE p.version <= EXCLUDED.version
             """,
             pool);
@@ -107,7 +105,7 @@ public sealed class PostgresGroupPoolIndex(NpgsqlDataSource dataSource) : IGroup
                    balance AS {nameof(IndexedPool.Balance)}, leverage AS {nameof(IndexedPool.Leverage)},
                    coverage_ratio AS {nameof(IndexedPool.CoverageRatio)}, floor AS {nameof(IndexedPool.Floor)},
                    covered AS {nameof(IndexedPool.Covered)}, capacity AS {nameof(IndexedPool.Capacity)},
-                   contributed AS {nameof(IndexedPool.Contributed)}, paid_out AS {nameof(IndexedPool.PaidOut)}, version AS {nameof(IndexedPool.Version)}
+                   version AS {nameof(IndexedPool.Version)}
             FROM risk_pools
             ORDER BY pool_id
             """);

@@ -31,8 +31,6 @@ CREATE TABLE IF NOT EXISTS risk_pools
     floor          numeric(16,2) NOT NULL,
     covered        numeric(16,2) NOT NULL,
     capacity       numeric(18,2) NOT NULL,
-    contributed    numeric(16,2) NOT NULL,
-    paid_out       numeric(16,2) NOT NULL,
     version        bigint        NOT NULL,
     projected_at   timestamptz   NOT NULL DEFAULT now()
 );

@@ -7,19 +7,19 @@ namespace SupplyChain.Grains.Risk;
 /// <summary>Sending exposure events: on the obligor's stream, in a batch that names its producer for the acknowledgement.</summary>
 internal static class ExposureStream
 {
-    /// <summary>Sends the open events; false (logged) when the stream refused them. Not fatal: they stay stored and are sent again.</summary>
-    public static async Task<bool> TrySendAsync(IGrainBase producer, EntityRef self, string obligorId, List<ExposureEvent> outbox, ILogger logger)
+    /// <summary>Sends the open events (a snapshot the caller no longer changes); false (logged) when the stream refused them. Not fatal: they stay stored and are sent again.</summary>
+    public static async Task<bool> TrySendAsync(IGrainBase producer, EntityRef self, string obligorId, IReadOnlyList<ExposureEvent> events, ILogger logger)
     {
-        if (outbox.Count == 0) return true;
+        if (events.Count == 0) return true;
         try
         {
             var stream = producer.GetStreamProvider(Exposures.Provider).GetStream<ExposureBatch>(StreamId.Create(Exposures.Namespace, obligorId));
-            await stream.OnNextAsync(new ExposureBatch(outbox.ToList(), self));
+            await stream.OnNextAsync(new ExposureBatch(events, self));
             return true;
         }
         catch (Exception e)
         {
-            logger.LogWarning(e, "{Producer} could not send {Count} exposure events; will retry", self, outbox.Count);
+            logger.LogWarning(e, "{Producer} could not send {Count} exposure events; will retry", self, events.Count);
             return false;
         }
     }
