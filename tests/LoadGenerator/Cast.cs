@@ -9,7 +9,8 @@ public sealed record ClientCast(int Index, Party Core, string FacilityId, Party 
 public sealed record Cast(Party Funder, IReadOnlyList<Party> Cores, IReadOnlyList<string> FacilityIds,
     IReadOnlyList<ClientCast> Clients, DateOnly Today)
 {
-    private const decimal LargeLimit = 100_000_000_000m;
+    /// <summary>Facility and issuance limits large enough that no limit stops a run.</summary>
+    public const decimal LargeLimit = 100_000_000_000m;
 
     public static async Task<Cast> Create(HttpClient http, Options options)
     {
@@ -52,7 +53,7 @@ public sealed record Cast(Party Funder, IReadOnlyList<Party> Cores, IReadOnlyLis
     }
 
     /// <summary>The platform's date: the manual clock's when the silo runs one, else the real UTC date.</summary>
-    private static async Task<DateOnly> PlatformToday(Api op)
+    internal static async Task<DateOnly> PlatformToday(Api op)
     {
         var clock = await op.Get("/v1/admin/clock");
         if (clock.IsSuccess) return DateOnly.Parse(clock.Json.GetProperty("today").GetString()!, System.Globalization.CultureInfo.InvariantCulture);
@@ -60,14 +61,14 @@ public sealed record Cast(Party Funder, IReadOnlyList<Party> Cores, IReadOnlyLis
         throw new SetupException($"GET /v1/admin/clock answered {clock.Status}: {clock.Body}");
     }
 
-    private static async Task<Party> Participant(HttpClient http, Api op, string kind, string name)
+    internal static async Task<Party> Participant(HttpClient http, Api op, string kind, string name)
     {
         var reply = await op.Post("/v1/participants", new { name, kind });
         var id = Id(reply, $"{kind} participant");
         return new Party(id, new Api(http, reply.Json.GetProperty("apiKey").GetString()!));
     }
 
-    private static string Id(Reply reply, string what, string property = "id") =>
+    internal static string Id(Reply reply, string what, string property = "id") =>
         reply.IsSuccess
             ? reply.Json.GetProperty(property).GetString()!
             : throw new SetupException($"Creating the {what} answered {reply.Status}: {reply.Body}");

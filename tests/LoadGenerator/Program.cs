@@ -26,6 +26,20 @@ if (ready.Status != 200)
     return 2;
 }
 
+// The split workloads have their own setup and runner; the loops below are the vouchers and lending workflows.
+if (options.WorkflowName is WorkflowNames.Split or WorkflowNames.TreeGrowth)
+{
+    try
+    {
+        return options.WorkflowName == WorkflowNames.Split ? await SplitRun.Run(http, options) : await TreeGrowth.Run(http, options);
+    }
+    catch (SetupException e)
+    {
+        Console.Error.WriteLine($"Setup failed: {e.Message}");
+        return 2;
+    }
+}
+
 Cast cast;
 var setupClock = Stopwatch.StartNew();
 try
@@ -54,11 +68,15 @@ await Task.WhenAll(workflows.Select(async (w, i) =>
 var warmupErrors = warmups.SelectMany(r => r.Samples.Values).SelectMany(s => s).Count(s => s.Status is < 200 or >= 300);
 if (warmupErrors > 0) Console.WriteLine($"warm-up: {warmupErrors} errors (not in the table below)");
 
+await Hook.Run(options.Hook, "start");
 var origin = Stopwatch.GetTimestamp();
-var recorders = workflows.Select(_ => new Recorder(origin)).ToArray();
+var progress = new Progress("all", origin);
+var recorders = workflows.Select(_ => new Recorder(origin, progress)).ToArray();
 var deadline = options.Seconds is { } s ? TimeSpan.FromSeconds(s) : TimeSpan.MaxValue;
 var opsLimit = options.OpsPerClient ?? int.MaxValue;
 var completedBefore = workflows.Sum(w => w.Completed);
+using var progressStop = new CancellationTokenSource();
+var reporting = progress.RunAsync(progressStop.Token);
 await Task.WhenAll(workflows.Select(async (w, i) =>
 {
     var recorder = recorders[i];
@@ -66,7 +84,13 @@ await Task.WhenAll(workflows.Select(async (w, i) =>
     while (MayContinue()) await w.Round(recorder, MayContinue);
 }));
 var elapsed = Stopwatch.GetElapsedTime(origin);
+await progressStop.CancelAsync();
+await reporting;
+await Hook.Run(options.Hook, "stop");
 
-var errors = Report.Print(recorders, elapsed, options.Clients, workflows.Sum(w => w.Completed) - completedBefore, operations);
+var completed = workflows.Sum(w => w.Completed) - completedBefore;
+var errors = Report.Print(recorders, elapsed, options.Clients, completed, operations);
 var failedChecks = await Checks.Run(new Api(http, options.OperatorKey), cast, workflows);
+if (options.JsonPath is { } jsonPath)
+    Summary.Write(jsonPath, options, elapsed, recorders, operations, failedChecks, json => json.WriteNumber("completed_workflows", completed));
 return errors == 0 && failedChecks == 0 ? 0 : 1;

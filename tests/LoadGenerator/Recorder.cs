@@ -11,8 +11,11 @@ public readonly record struct Sample(long LatencyTicks, int Status, long EndedTi
     public decimal Milliseconds => LatencyTicks * 1000m / Stopwatch.Frequency;
 }
 
-/// <summary>The samples of one client: no locks on the hot path; the report merges every client's recorder.</summary>
-public sealed class Recorder(long origin)
+/// <summary>
+/// The samples of one client: no locks on the hot path; the report merges every client's recorder. The optional
+/// progress counter is shared by all clients and only counts (one interlocked add per call).
+/// </summary>
+public sealed class Recorder(long origin, Progress? progress = null)
 {
     private const int KeptBodiesPerKey = 3;
 
@@ -28,6 +31,7 @@ public sealed class Recorder(long origin)
         Operations++;
         if (!Samples.TryGetValue(operation, out var list)) Samples[operation] = list = new List<Sample>(4096);
         list.Add(new Sample(ended - started, reply.Status, ended - origin));
+        progress?.Count(reply.IsSuccess);
         if (reply.IsSuccess) return;
         if (!ErrorBodies.TryGetValue((operation, reply.Status), out var bodies)) ErrorBodies[(operation, reply.Status)] = bodies = [];
         if (bodies.Count < KeptBodiesPerKey) bodies.Add(reply.Body.Length > 600 ? reply.Body[..600] + "…" : reply.Body);

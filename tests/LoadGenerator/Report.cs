@@ -5,7 +5,8 @@ namespace SupplyChain.LoadGenerator;
 /// <summary>The table at the end: per operation count, errors, throughput and exact latency percentiles.</summary>
 public static class Report
 {
-    public static int Print(IReadOnlyList<Recorder> recorders, TimeSpan elapsed, int clients, int completedWorkflows, string[] operations)
+    /// <summary>Prints the table; <paramref name="completedWorkflows"/> is null for workflows that are single operations.</summary>
+    public static int Print(IReadOnlyList<Recorder> recorders, TimeSpan elapsed, int clients, int? completedWorkflows, string[] operations)
     {
         var seconds = elapsed.Ticks / (decimal)TimeSpan.TicksPerSecond;
         var all = new List<Sample>();
@@ -17,8 +18,11 @@ public static class Report
             Line(operation, samples, seconds);
         }
         Line("all", all, seconds);
+        var workflows = completedWorkflows is { } done
+            ? string.Create(CultureInfo.InvariantCulture, $", {done / seconds:F1} complete workflows/s")
+            : "";
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{clients} clients, {seconds:F1} s measured: {all.Count / seconds:F1} ops/s overall, {completedWorkflows / seconds:F1} complete workflows/s"));
+            $"{clients} clients, {seconds:F1} s measured: {all.Count / seconds:F1} ops/s overall{workflows}"));
 
         Slices(all, seconds);
 
@@ -37,11 +41,9 @@ public static class Report
 
     private static void Line(string name, List<Sample> samples, decimal seconds)
     {
-        var sorted = Sorted(samples);
-        var errors = samples.Count(s => !IsSuccess(s));
-        var serverErrors = samples.Count(s => s.Status >= 500);
+        var s = Stats.Of(samples, seconds);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{name,-16}{samples.Count,9}{errors,8}{serverErrors,6}{samples.Count / seconds,10:F1}{Ms(Percentile(sorted, 50)),9}{Ms(Percentile(sorted, 99)),9}{Ms(sorted.Length == 0 ? null : sorted[^1]),9}"));
+            $"{name,-16}{s.Count,9}{s.Errors,8}{s.ServerErrors,6}{s.PerSecond,10:F1}{Ms(s.P50),9}{Ms(s.P99),9}{Ms(s.Max),9}"));
     }
 
     /// <summary>Throughput and median by time slice: shows whether the system slows down as the run goes on.</summary>
@@ -63,7 +65,7 @@ public static class Report
         Console.WriteLine($"by slice, p50 ms:  {string.Join(' ', median)}");
     }
 
-    private static decimal[] Sorted(IEnumerable<Sample> samples)
+    public static decimal[] Sorted(IEnumerable<Sample> samples)
     {
         var sorted = samples.Select(s => s.Milliseconds).ToArray();
         Array.Sort(sorted);
@@ -80,5 +82,22 @@ public static class Report
         return sorted[Math.Clamp(rank, 1, sorted.Length) - 1];
     }
 
-    private static bool IsSuccess(Sample s) => s.Status is >= 200 and < 300;
+    public static bool IsSuccess(Sample s) => s.Status is >= 200 and < 300;
+}
+
+/// <summary>
+/// The figures of one operation (or of all): answered calls, errors (non-2xx or no answer), 5xx, calls per second
+/// (errors included, as in the table), successful calls per second, and nearest-rank latencies in milliseconds.
+/// </summary>
+public sealed record Stats(int Count, int Errors, int ServerErrors, decimal PerSecond, decimal OkPerSecond, decimal? P50, decimal? P99, decimal? Max)
+{
+    public static Stats Of(IReadOnlyCollection<Sample> samples, decimal seconds)
+    {
+        var sorted = Report.Sorted(samples);
+        var errors = samples.Count(s => !Report.IsSuccess(s));
+        var perSecond = seconds > 0 ? samples.Count / seconds : 0m;
+        var okPerSecond = seconds > 0 ? (samples.Count - errors) / seconds : 0m;
+        return new Stats(samples.Count, errors, samples.Count(s => s.Status >= 500), perSecond, okPerSecond,
+            Report.Percentile(sorted, 50), Report.Percentile(sorted, 99), sorted.Length == 0 ? null : sorted[^1]);
+    }
 }
