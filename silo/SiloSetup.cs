@@ -1,5 +1,6 @@
 using System.Net;
 using Orleans.Configuration;
+using Orleans.Runtime.Hosting;
 using Orleans.Dashboard;
 using SupplyChain.Db;
 using SupplyChain.Grains;
@@ -53,12 +54,8 @@ public static class SiloSetup
                     o.ConnectionString = tuned;
                 });
             }
-            silo.AddAdoNetGrainStorage(Storage.Name, o =>
-            {
-                o.Invariant = "Npgsql";
-                o.ConnectionString = tuned;
-                o.GrainStorageSerializer = new JsonGrainStateSerializer();
-            });
+            // Grain state goes through the group committer, with the read models and idempotency records (see ARCHITECTURE.md).
+            silo.Services.AddGrainStorage(Storage.Name, GroupCommitGrainStorage.Create);
             silo.UseAdoNetReminderService(o =>
             {
                 o.Invariant = "Npgsql";

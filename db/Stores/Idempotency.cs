@@ -32,12 +32,15 @@ public interface IIdempotencyStore
     Task<int> PurgeAsync(DateTimeOffset before);
 }
 
-public sealed class PostgresIdempotencyStore(NpgsqlDataSource dataSource) : IIdempotencyStore
+public sealed class PostgresIdempotencyStore(NpgsqlDataSource dataSource, GroupCommit commit) : IIdempotencyStore
 {
+    /// <summary>
+    /// Claims the key in one group-committed statement (the usual case: a new key); only a key that was not claimed is
+    /// read back, to replay, refuse or report it in flight.
+    /// </summary>
     public async Task<IdempotencyBegin> BeginAsync(string principalId, string key, byte[] requestHash, DateTimeOffset now, TimeSpan lease)
     {
-        await using var connection = await dataSource.OpenConnectionAsync();
-        var owned = await connection.ExecuteScalarAsync<bool?>(
+        var claimed = await commit.ExecuteAsync(new Statement(
             """
             INSERT INTO idempotency_records (principal_id, idem_key, request_hash, state, lease_until, created_at)
             VALUES (@principalId, @key, @requestHash, 'in_flight', @leaseUntil, @now)
@@ -47,9 +50,10 @@ public sealed class PostgresIdempotencyStore(NpgsqlDataSource dataSource) : IIde
               AND idempotency_records.request_hash = EXCLUDED.request_hash
             RETURNING true
             """,
-            new { principalId, key, requestHash, leaseUntil = now + lease, now });
-        if (owned == true) return new IdempotencyBegin(IdempotencyState.Started);
+            ("principalId", principalId), ("key", key), ("requestHash", requestHash), ("leaseUntil", now + lease), ("now", now)));
+        if (claimed[0].Rows.Count > 0) return new IdempotencyBegin(IdempotencyState.Started);
 
+        await using var connection = await dataSource.OpenConnectionAsync();
         var row = await connection.QuerySingleAsync<Row>(
             """
             SELECT request_hash AS RequestHash, state AS State, status_code AS StatusCode,
@@ -63,18 +67,17 @@ public sealed class PostgresIdempotencyStore(NpgsqlDataSource dataSource) : IIde
             new StoredResponse(row.StatusCode!.Value, row.ContentType!, row.Location, row.Body!));
     }
 
-    public async Task CompleteAsync(string principalId, string key, StoredResponse response, DateTimeOffset now)
-    {
-        await using var connection = await dataSource.OpenConnectionAsync();
-        await connection.ExecuteAsync(
+    public Task CompleteAsync(string principalId, string key, StoredResponse response, DateTimeOffset now) =>
+        commit.ExecuteAsync(new Statement(
             """
             UPDATE idempotency_records
-            SET state = 'done', status_code = @StatusCode, content_type = @ContentType, location = @Location,
-                body = @Body, completed_at = @now
+            SET state = 'done', status_code = @statusCode, content_type = @contentType, location = @location,
+                body = @body, completed_at = @now
             WHERE principal_id = @principalId AND idem_key = @key AND state = 'in_flight'
+            RETURNING 1
             """,
-            new { principalId, key, response.StatusCode, response.ContentType, response.Location, response.Body, now });
-    }
+            ("principalId", principalId), ("key", key), ("statusCode", response.StatusCode), ("contentType", response.ContentType),
+            ("location", response.Location), ("body", response.Body), ("now", now)));
 
     public async Task AbandonAsync(string principalId, string key)
     {

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Npgsql;
 
 namespace SupplyChain.Db.Stores;
@@ -20,6 +21,8 @@ public static class StoreRegistration
             return services;
         }
         services.AddSingleton(_ => NpgsqlDataSource.Create(Database.Tune(connectionString)));
+        services.AddSingleton(sp => new GroupCommit(sp.GetRequiredService<NpgsqlDataSource>(), new GroupCommitOptions(),
+            sp.GetRequiredService<ILogger<GroupCommit>>()));
         services.AddSingleton<MigrationRunner>();
         services.AddSingleton<IApiKeyStore, PostgresApiKeyStore>();
         services.AddSingleton<IIdempotencyStore, PostgresIdempotencyStore>();

@@ -50,7 +50,7 @@ public interface IVoucherIndex
     Task<IReadOnlyList<string>> DueRootsAsync(DateOnly today, int pendingExpiryDays, int defaultAfterDays, int limit);
 }
 
-public sealed class PostgresVoucherIndex(NpgsqlDataSource dataSource) : IVoucherIndex
+public sealed class PostgresVoucherIndex(NpgsqlDataSource dataSource, GroupCommit commit) : IVoucherIndex
 {
     public async Task<IReadOnlyList<string>> RootsAsync(string? after, int limit)
     {
@@ -101,10 +101,9 @@ public sealed class PostgresVoucherIndex(NpgsqlDataSource dataSource) : IVoucher
         return roots.ToList();
     }
 
-    public async Task UpsertAsync(string rootId, IReadOnlyCollection<IndexedFragment> fragments, long treeVersion, int unacknowledgedEvents)
-    {
-        await using var connection = await dataSource.OpenConnectionAsync();
-        await connection.ExecuteAsync(
+    /// <summary>One unit of the group committer: the tree's row and its changed fragments commit together, fenced by version.</summary>
+    public Task UpsertAsync(string rootId, IReadOnlyCollection<IndexedFragment> fragments, long treeVersion, int unacknowledgedEvents) =>
+        commit.ExecuteAsync(new Statement(
             """
             WITH tree AS (
                 INSERT INTO voucher_trees AS t (root_id, version, unacked, projected_at)
@@ -124,26 +123,23 @@ public sealed class PostgresVoucherIndex(NpgsqlDataSource dataSource) : IVoucher
                 holder_id = EXCLUDED.holder_id, sender_id = EXCLUDED.sender_id, amount = EXCLUDED.amount,
                 tier = EXCLUDED.tier, status = EXCLUDED.status, tree_version = EXCLUDED.tree_version
             WHERE f.tree_version < EXCLUDED.tree_version
+            RETURNING 1
             """,
-            new
-            {
-                rootId,
-                treeVersion,
-                unacknowledgedEvents,
-                ids = fragments.Select(f => f.Id).ToArray(),
-                roots = fragments.Select(f => f.RootId).ToArray(),
-                parents = fragments.Select(f => f.ParentId).ToArray(),
-                obligors = fragments.Select(f => f.ObligorId).ToArray(),
-                holders = fragments.Select(f => f.HolderId).ToArray(),
-                senders = fragments.Select(f => f.SenderId).ToArray(),
-                amounts = fragments.Select(f => f.Amount).ToArray(),
-                issueDates = fragments.Select(f => f.IssueDate).ToArray(),
-                maturities = fragments.Select(f => f.MaturityDate).ToArray(),
-                tiers = fragments.Select(f => f.Tier).ToArray(),
-                statuses = fragments.Select(f => f.Status).ToArray(),
-                orders = fragments.Select(f => f.OrderId).ToArray(),
-            });
-    }
+            ("rootId", rootId),
+            ("treeVersion", treeVersion),
+            ("unacknowledgedEvents", unacknowledgedEvents),
+            ("ids", fragments.Select(f => f.Id).ToArray()),
+            ("roots", fragments.Select(f => f.RootId).ToArray()),
+            ("parents", fragments.Select(f => f.ParentId).ToArray()),
+            ("obligors", fragments.Select(f => f.ObligorId).ToArray()),
+            ("holders", fragments.Select(f => f.HolderId).ToArray()),
+            ("senders", fragments.Select(f => f.SenderId).ToArray()),
+            ("amounts", fragments.Select(f => f.Amount).ToArray()),
+            ("issueDates", fragments.Select(f => f.IssueDate).ToArray()),
+            ("maturities", fragments.Select(f => f.MaturityDate).ToArray()),
+            ("tiers", fragments.Select(f => f.Tier).ToArray()),
+            ("statuses", fragments.Select(f => f.Status).ToArray()),
+            ("orders", fragments.Select(f => f.OrderId).ToArray())));
 
     public async Task<IReadOnlyList<IndexedFragment>> ListAsync(FragmentQuery query)
     {

@@ -1,0 +1,134 @@
+using System.Globalization;
+using System.Text;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using Orleans.Configuration;
+using Orleans.Storage;
+using SupplyChain.Db;
+
+namespace SupplyChain.Silo;
+
+/// <summary>
+/// Grain state in PostgreSQL's <c>orleansstorage</c> table, written through <see cref="GroupCommit"/>: the fenced writes
+/// of many grains that arrive together share one round trip and one commit. Same rows, same stored functions and the
+/// same fencing as Orleans' ADO.NET provider (db/migrations/0003 and 0007): a write names the version it read and
+/// changes the row only if that is still the stored one, answering the new version; a first write inserts only if no
+/// row exists. Anything else comes back as no row and becomes <see cref="InconsistentStateException"/> for that grain
+/// alone. Each grain is acknowledged only after the batch holding its row has committed.
+///
+/// Rows are found by (service, state name, key columns); a grain id maps to the key columns exactly as the ADO.NET
+/// provider maps it (<see cref="StorageKey"/>), so rows written by either are read by both. The two hash columns are
+/// informational only (no lookup uses them).
+/// </summary>
+public sealed class GroupCommitGrainStorage(
+    string name,
+    GroupCommit commit,
+    NpgsqlDataSource dataSource,
+    IGrainStorageSerializer serializer,
+    string serviceId) : IGrainStorage
+{
+    private static readonly OrleansDefaultHasher Hasher = new();
+
+    public static GroupCommitGrainStorage Create(IServiceProvider services, string name) => new(
+        name,
+        services.GetRequiredService<GroupCommit>(),
+        services.GetRequiredService<NpgsqlDataSource>(),
+        new JsonGrainStateSerializer(),
+        services.GetRequiredService<IOptions<ClusterOptions>>().Value.ServiceId);
+
+    public async Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
+    {
+        var key = StorageKey.Of(grainId);
+        await using var command = dataSource.CreateCommand(
+            "SELECT payloadbinary, version FROM orleans_storage_read(@n0, @n1, @type, @key, @service)");
+        command.Parameters.AddWithValue("n0", key.N0);
+        command.Parameters.AddWithValue("n1", key.N1);
+        command.Parameters.AddWithValue("type", stateName);
+        command.Parameters.Add(new NpgsqlParameter("key", (object?)key.Extension ?? DBNull.Value) { NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
+        command.Parameters.AddWithValue("service", serviceId);
+        await using var reader = await command.ExecuteReaderAsync();
+        if (await reader.ReadAsync())
+        {
+            var payload = reader.IsDBNull(0) ? null : (byte[])reader[0];
+            grainState.State = payload is null ? New<T>() : serializer.Deserialize<T>(new BinaryData(payload));
+            grainState.ETag = reader.GetInt32(1).ToString(CultureInfo.InvariantCulture);
+            grainState.RecordExists = payload is not null;
+        }
+        else
+        {
+            grainState.State = New<T>();
+            grainState.ETag = null;
+            grainState.RecordExists = false;
+        }
+    }
+
+    public async Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
+    {
+        var key = StorageKey.Of(grainId);
+        var payload = serializer.Serialize(grainState.State).ToArray();
+        var results = await commit.ExecuteAsync(new Statement(
+            "SELECT newgrainstateversion FROM orleans_storage_write(@idHash, @n0, @n1, @typeHash, @type, @key::text, @service, @version::integer, @payload)",
+            ("idHash", Hash(grainId.ToString())), ("n0", key.N0), ("n1", key.N1), ("typeHash", Hash(stateName)), ("type", stateName),
+            ("key", key.Extension), ("service", serviceId), ("version", Version(grainState.ETag)), ("payload", payload)));
+        grainState.ETag = NewVersion(results[0], "WriteState", stateName, grainId, grainState.ETag);
+        grainState.RecordExists = true;
+    }
+
+    public async Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
+    {
+        var key = StorageKey.Of(grainId);
+        if (grainState.ETag is null)
+        {
+            await ReadStateAsync(stateName, grainId, grainState);
+            if (grainState.ETag is null) return; // never stored: nothing to clear
+        }
+        var results = await commit.ExecuteAsync(new Statement(
+            "SELECT newgrainstateversion FROM orleans_storage_clear(@n0, @n1, @type, @key::text, @service, @version::integer)",
+            ("n0", key.N0), ("n1", key.N1), ("type", stateName), ("key", key.Extension), ("service", serviceId),
+            ("version", Version(grainState.ETag))));
+        grainState.ETag = NewVersion(results[0], "ClearState", stateName, grainId, grainState.ETag);
+        grainState.RecordExists = false;
+        grainState.State = New<T>();
+    }
+
+    /// <summary>A grain's empty state: every state class has a public parameterless constructor.</summary>
+    private static T New<T>() => Activator.CreateInstance<T>();
+
+    private static int Hash(string text) => unchecked((int)Hasher.Hash(Encoding.UTF8.GetBytes(text)));
+
+    private static int? Version(string? etag) =>
+        string.IsNullOrEmpty(etag) ? null : int.Parse(etag, NumberStyles.None, CultureInfo.InvariantCulture);
+
+    /// <summary>
+    /// The version the write produced; no row means the stored version was not the one this activation read. The message
+    /// is the ADO.NET provider's, word for word, so that logs and alerts that look for it keep working.
+    /// </summary>
+    private string NewVersion(StatementResult result, string operation, string stateName, GrainId grainId, string? etag) =>
+        result.Scalar<int?>() is { } version
+            ? version.ToString(CultureInfo.InvariantCulture)
+            : throw new InconsistentStateException(
+                $"Version conflict ({operation}): ServiceId={serviceId} ProviderName={name} GrainType={stateName} " +
+                $"GrainId={StorageKey.Of(grainId).Display(grainId)} ETag={etag}.");
+}
+
+/// <summary>
+/// The key columns of a grain's row, as Orleans' ADO.NET provider fills them: a key that parses as a hexadecimal
+/// integer (optionally "+extension") is (0, integer, extension); one that parses as a Guid is its two halves and the
+/// extension; anything else is (0, 0, the key). The platform's own ids are all of the last kind.
+/// </summary>
+public readonly record struct StorageKey(long N0, long N1, string? Extension)
+{
+    public static StorageKey Of(GrainId grainId)
+    {
+        if (grainId.TryGetGuidKey(out var guid, out var guidExtension))
+        {
+            var bytes = guid.ToByteArray();
+            return new StorageKey(BitConverter.ToInt64(bytes, 0), BitConverter.ToInt64(bytes, 8), guidExtension);
+        }
+        if (grainId.TryGetIntegerKey(out var integer, out var integerExtension)) return new StorageKey(0, integer, integerExtension);
+        return new StorageKey(0, 0, grainId.Key.ToString());
+    }
+
+    /// <summary>The grain's key as the ADO.NET provider prints it in its messages.</summary>
+    public string Display(GrainId grainId) => N0 == 0 && N1 == 0 ? Extension ?? "" : grainId.ToString();
+}

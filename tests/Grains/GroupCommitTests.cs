@@ -1,0 +1,150 @@
+using Dapper;
+using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
+using Orleans.Storage;
+using SupplyChain.Db;
+using SupplyChain.Grains.Vouchers;
+using SupplyChain.Silo;
+using SupplyChain.Tests.Infrastructure;
+
+namespace SupplyChain.Tests.Grains;
+
+/// <summary>
+/// The group committer and the grain storage on it, against real PostgreSQL: units queued while a batch runs commit
+/// together, each caller gets its own rows, a failing unit fails alone, and the version fence holds inside one batch.
+/// Batches are formed deterministically: a row lock held by the test keeps the only lane busy while the rest queue.
+/// </summary>
+public sealed class GroupCommitTests : IAsyncLifetime
+{
+    private readonly TestDatabase _db = new("groupcommit");
+    private NpgsqlDataSource _source = null!;
+
+    public async Task InitializeAsync()
+    {
+        _source = NpgsqlDataSource.Create(_db.ConnectionString);
+        await new MigrationRunner(_source, NullLogger<MigrationRunner>.Instance).RunAsync();
+        await using var connection = await _source.OpenConnectionAsync();
+        await connection.ExecuteAsync(
+            "CREATE TABLE gate (id int PRIMARY KEY, n int NOT NULL); INSERT INTO gate VALUES (1, 0);" +
+            "CREATE TABLE item (k int PRIMARY KEY, note text NOT NULL);");
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _source.DisposeAsync();
+        _db.Dispose();
+    }
+
+    private GroupCommit Committer() => new(_source, new GroupCommitOptions { Lanes = 1 }, NullLogger<GroupCommit>.Instance);
+
+    private static Statement Insert(int k, string note = "ok") =>
+        new("INSERT INTO item (k, note) VALUES (@k, @note) RETURNING k, note", ("k", k), ("note", note));
+
+    [Fact]
+    public async Task Units_queued_behind_a_running_batch_commit_together_and_each_gets_its_own_rows()
+    {
+        await using var commit = Committer();
+        var (release, blocked) = await HoldTheLane(commit);
+        var units = Enumerable.Range(1, 100).Select(k => commit.ExecuteAsync(Insert(k, $"note {k}"))).ToList();
+        await release();
+        await blocked;
+
+        for (var k = 1; k <= 100; k++)
+        {
+            var rows = (await units[k - 1])[0].Rows;
+            Assert.Equal(new object?[] { k, $"note {k}" }, Assert.Single(rows));
+        }
+        // The blocker's batch, then one batch for the hundred that queued behind it.
+        Assert.Equal((2L, 101L), commit.Counts);
+        await using var connection = await _source.OpenConnectionAsync();
+        Assert.Equal(100, await connection.ExecuteScalarAsync<int>("SELECT count(*) FROM item"));
+    }
+
+    [Fact]
+    public async Task A_unit_whose_statement_fails_fails_alone_and_the_rest_of_its_batch_commits()
+    {
+        await using var commit = Committer();
+        await commit.ExecuteAsync(Insert(7, "first"));
+        var (release, blocked) = await HoldTheLane(commit);
+        var good = Enumerable.Range(10, 20).Select(k => commit.ExecuteAsync(Insert(k))).ToList();
+        var duplicate = commit.ExecuteAsync(Insert(7, "second"));
+        var twoStatements = commit.ExecuteAsync(Insert(40), Insert(7, "third")); // its second statement collides: neither part may stay
+        await release();
+        await blocked;
+
+        await Task.WhenAll(good);
+        Assert.Equal("23505", (await Assert.ThrowsAsync<PostgresException>(() => duplicate)).SqlState);
+        Assert.Equal("23505", (await Assert.ThrowsAsync<PostgresException>(() => twoStatements)).SqlState);
+        await using var connection = await _source.OpenConnectionAsync();
+        Assert.Equal(21, await connection.ExecuteScalarAsync<int>("SELECT count(*) FROM item"));
+        Assert.Equal("first", await connection.ExecuteScalarAsync<string>("SELECT note FROM item WHERE k = 7"));
+        Assert.Equal(0, await connection.ExecuteScalarAsync<int>("SELECT count(*) FROM item WHERE k = 40"));
+    }
+
+    [Fact]
+    public async Task Two_writers_of_one_grain_in_one_batch_one_wins_and_the_other_is_refused()
+    {
+        await using var commit = Committer();
+        var storage = new GroupCommitGrainStorage("platform", commit, _source, new JsonGrainStateSerializer(), "svc");
+        var grain = GrainId.Create("voucher-tree", "vcTESTROOT");
+        var other = GrainId.Create("voucher-tree", "vcOTHER");
+        var first = new GrainState<VoucherTreeState>(new VoucherTreeState());
+        await storage.ReadStateAsync("voucher-tree", grain, first);
+        Assert.False(first.RecordExists);
+        first.State!.FaceFen = 100;
+        await storage.WriteStateAsync("voucher-tree", grain, first);
+        Assert.Equal("1", first.ETag);
+
+        // Two activations that both read version 1, and an unrelated grain, queued into one batch.
+        var a = new GrainState<VoucherTreeState>(new VoucherTreeState());
+        var b = new GrainState<VoucherTreeState>(new VoucherTreeState());
+        await storage.ReadStateAsync("voucher-tree", grain, a);
+        await storage.ReadStateAsync("voucher-tree", grain, b);
+        a.State!.FaceFen = 200;
+        b.State!.FaceFen = 300;
+        var unrelated = new GrainState<VoucherTreeState> { State = new VoucherTreeState { FaceFen = 5 } };
+        var (release, blocked) = await HoldTheLane(commit);
+        var writeA = storage.WriteStateAsync("voucher-tree", grain, a);
+        var writeB = storage.WriteStateAsync("voucher-tree", grain, b);
+        var writeOther = storage.WriteStateAsync("voucher-tree", other, unrelated);
+        await release();
+        await blocked;
+
+        await writeA;
+        await Assert.ThrowsAsync<InconsistentStateException>(() => writeB);
+        await writeOther;
+        Assert.Equal("2", a.ETag);
+        var stored = new GrainState<VoucherTreeState>(new VoucherTreeState());
+        await storage.ReadStateAsync("voucher-tree", grain, stored);
+        Assert.Equal((200L, "2"), (stored.State!.FaceFen, stored.ETag));
+        await storage.ReadStateAsync("voucher-tree", other, stored);
+        Assert.Equal((5L, "1"), (stored.State!.FaceFen, stored.ETag));
+
+        // A writer that never read (no ETag) cannot overwrite an existing row either.
+        var blind = new GrainState<VoucherTreeState> { State = new VoucherTreeState { FaceFen = 1 } };
+        await Assert.ThrowsAsync<InconsistentStateException>(() => storage.WriteStateAsync("voucher-tree", grain, blind));
+    }
+
+    /// <summary>
+    /// Locks the gate row from another connection and sends a unit that waits on it, so the only lane is busy; returns
+    /// once the server shows that unit waiting. Everything submitted before <c>release</c> queues for the next batch.
+    /// </summary>
+    private async Task<(Func<Task> Release, Task Blocked)> HoldTheLane(GroupCommit commit)
+    {
+        var holder = await _source.OpenConnectionAsync();
+        var transaction = await holder.BeginTransactionAsync();
+        await holder.ExecuteAsync("SELECT n FROM gate WHERE id = 1 FOR UPDATE", transaction: transaction);
+        var blocked = commit.ExecuteAsync(new Statement("UPDATE gate SET n = n + 1 WHERE id = 1 RETURNING n"));
+        await Eventually.True(async () =>
+        {
+            await using var probe = await _source.OpenConnectionAsync();
+            return await probe.ExecuteScalarAsync<int>(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'") > 0;
+        }, TimeSpan.FromSeconds(20), "the lane's unit waits on the gate row");
+        return (async () =>
+        {
+            await transaction.CommitAsync();
+            await holder.DisposeAsync();
+        }, blocked);
+    }
+}
