@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using System.Text.Json;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Orleans.Configuration;
@@ -36,23 +37,39 @@ public sealed class GroupCommitGrainStorage(
         new JsonGrainStateSerializer(),
         services.GetRequiredService<IOptions<ClusterOptions>>().Value.ServiceId);
 
+    /// <summary>The state's row and its item rows in one statement, so both come from one snapshot.</summary>
     public async Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
     {
         var key = StorageKey.Of(grainId);
         await using var command = dataSource.CreateCommand(
-            "SELECT payloadbinary, version FROM orleans_storage_read(@n0, @n1, @type, @key, @service)");
+            """
+            SELECT NULL::text AS kind, NULL::text AS id, NULL::integer AS position, payloadbinary AS body, version
+            FROM orleans_storage_read(@n0, @n1, @type, @key, @service)
+            UNION ALL
+            SELECT kind, id, position, body, NULL FROM grain_rows WHERE serviceid = @service AND graintype = @type AND grainkey = @rowKey
+            """);
         command.Parameters.AddWithValue("n0", key.N0);
         command.Parameters.AddWithValue("n1", key.N1);
         command.Parameters.AddWithValue("type", stateName);
         command.Parameters.Add(new NpgsqlParameter("key", (object?)key.Extension ?? DBNull.Value) { NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
         command.Parameters.AddWithValue("service", serviceId);
-        await using var reader = await command.ExecuteReaderAsync();
-        if (await reader.ReadAsync())
+        command.Parameters.AddWithValue("rowKey", key.Display(grainId));
+        var rows = new List<StateRow>();
+        (byte[]? Payload, int Version)? own = null;
+        await using (var reader = await command.ExecuteReaderAsync())
         {
-            var payload = reader.IsDBNull(0) ? null : (byte[])reader[0];
-            grainState.State = payload is null ? New<T>() : serializer.Deserialize<T>(new BinaryData(payload));
-            grainState.ETag = reader.GetInt32(1).ToString(CultureInfo.InvariantCulture);
-            grainState.RecordExists = payload is not null;
+            while (await reader.ReadAsync())
+            {
+                if (reader.IsDBNull(0)) own = (reader.IsDBNull(3) ? null : (byte[])reader[3], reader.GetInt32(4));
+                else rows.Add(new StateRow(reader.GetString(0), reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetInt32(2), (byte[])reader[3]));
+            }
+        }
+        if (own is { } row)
+        {
+            grainState.State = row.Payload is null ? New<T>() : serializer.Deserialize<T>(new BinaryData(row.Payload));
+            if (row.Payload is not null) StateRows.For(typeof(T))?.Load(grainState.State!, rows, JsonGrainStateSerializer.Options);
+            grainState.ETag = row.Version.ToString(CultureInfo.InvariantCulture);
+            grainState.RecordExists = row.Payload is not null;
         }
         else
         {
@@ -62,15 +79,56 @@ public sealed class GroupCommitGrainStorage(
         }
     }
 
+    /// <summary>
+    /// The state's row and, for a state with collections stored as rows, the item rows that changed, in one statement
+    /// of one unit: the item rows are written only if the state's fenced write passed.
+    /// </summary>
     public async Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
     {
         var key = StorageKey.Of(grainId);
-        var payload = serializer.Serialize(grainState.State).ToArray();
-        var results = await commit.ExecuteAsync(new Statement(
-            "SELECT newgrainstateversion FROM orleans_storage_write(@idHash, @n0, @n1, @typeHash, @type, @key::text, @service, @version::integer, @payload)",
+        var layout = StateRows.For(typeof(T));
+        var state = grainState.State!;
+        var identity = new (string, object?)[]
+        {
             ("idHash", Hash(grainId.ToString())), ("n0", key.N0), ("n1", key.N1), ("typeHash", Hash(stateName)), ("type", stateName),
-            ("key", key.Extension), ("service", serviceId), ("version", Version(grainState.ETag)), ("payload", payload)));
-        grainState.ETag = NewVersion(results[0], "WriteState", stateName, grainId, grainState.ETag);
+            ("key", key.Extension), ("service", serviceId), ("version", Version(grainState.ETag)),
+        };
+        const string write =
+            "SELECT newgrainstateversion FROM orleans_storage_write(@idHash, @n0, @n1, @typeHash, @type, @key::text, @service, @version::integer, @payload)";
+        if (layout is null)
+        {
+            var payload = serializer.Serialize(grainState.State).ToArray();
+            var results = await commit.ExecuteAsync(new Statement(write, [.. identity, ("payload", payload)]));
+            grainState.ETag = NewVersion(results[0], "WriteState", stateName, grainId, grainState.ETag);
+        }
+        else
+        {
+            var header = JsonSerializer.SerializeToUtf8Bytes(state, JsonGrainStateSerializer.HeaderOptions);
+            var (upserts, deletes) = layout.Changes(state, JsonGrainStateSerializer.Options);
+            var results = await commit.ExecuteAsync(new Statement(
+                $"""
+                WITH w AS ({write}),
+                upserted AS (
+                    INSERT INTO grain_rows AS r (serviceid, graintype, grainkey, kind, id, position, body)
+                    SELECT @service, @type, @rowKey, u.kind, u.id, u.position, u.body
+                    FROM unnest(@kinds::text[], @ids::text[], @positions::integer[], @bodies::bytea[]) AS u(kind, id, position, body)
+                    WHERE EXISTS (SELECT 1 FROM w)
+                    ON CONFLICT (serviceid, graintype, grainkey, kind, id) DO UPDATE SET position = EXCLUDED.position, body = EXCLUDED.body
+                    RETURNING 1),
+                deleted AS (
+                    DELETE FROM grain_rows AS r USING unnest(@goneKinds::text[], @goneIds::text[]) AS g(kind, id)
+                    WHERE EXISTS (SELECT 1 FROM w) AND r.serviceid = @service AND r.graintype = @type AND r.grainkey = @rowKey
+                      AND r.kind = g.kind AND r.id = g.id
+                    RETURNING 1)
+                SELECT newgrainstateversion FROM w
+                """,
+                [.. identity, ("payload", header), ("rowKey", key.Display(grainId)),
+                 ("kinds", upserts.Select(r => r.Kind).ToArray()), ("ids", upserts.Select(r => r.Id).ToArray()),
+                 ("positions", upserts.Select(r => r.Position).ToArray()), ("bodies", upserts.Select(r => r.Body).ToArray()),
+                 ("goneKinds", deletes.Select(d => d.Kind).ToArray()), ("goneIds", deletes.Select(d => d.Id).ToArray())]));
+            grainState.ETag = NewVersion(results[0], "WriteState", stateName, grainId, grainState.ETag);
+            StateRows.Written(state, upserts, deletes);
+        }
         grainState.RecordExists = true;
     }
 
@@ -83,11 +141,18 @@ public sealed class GroupCommitGrainStorage(
             if (grainState.ETag is null) return; // never stored: nothing to clear
         }
         var results = await commit.ExecuteAsync(new Statement(
-            "SELECT newgrainstateversion FROM orleans_storage_clear(@n0, @n1, @type, @key::text, @service, @version::integer)",
+            """
+            WITH w AS (SELECT newgrainstateversion FROM orleans_storage_clear(@n0, @n1, @type, @key::text, @service, @version::integer)),
+            deleted AS (
+                DELETE FROM grain_rows WHERE EXISTS (SELECT 1 FROM w) AND serviceid = @service AND graintype = @type AND grainkey = @rowKey
+                RETURNING 1)
+            SELECT newgrainstateversion FROM w
+            """,
             ("n0", key.N0), ("n1", key.N1), ("type", stateName), ("key", key.Extension), ("service", serviceId),
-            ("version", Version(grainState.ETag))));
+            ("version", Version(grainState.ETag)), ("rowKey", key.Display(grainId))));
         grainState.ETag = NewVersion(results[0], "ClearState", stateName, grainId, grainState.ETag);
         grainState.RecordExists = false;
+        if (grainState.State is { } old) StateRows.Cleared(old);
         grainState.State = New<T>();
     }
 

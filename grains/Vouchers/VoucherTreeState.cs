@@ -15,7 +15,10 @@ public enum TreePhase
     Aborted,
 }
 
-/// <summary>The whole voucher tree: one grain state, one write per operation.</summary>
+/// <summary>
+/// The whole voucher tree: one grain state, one fenced write per operation. The fragments and the applied operations are
+/// stored as rows beside the state's row, in the same write, so that what a write sends does not grow with the tree.
+/// </summary>
 public sealed class VoucherTreeState : IOutboxState
 {
     public TreePhase Phase { get; set; }
@@ -42,9 +45,15 @@ public sealed class VoucherTreeState : IOutboxState
     /// <summary>Incremented on every write; fences the read model.</summary>
     public long Version { get; set; }
 
+    /// <summary>The tree's fragments, the root first; stored one row each, so that a write sends only those that changed.</summary>
+    [StoredAsRows(IdProperty = nameof(FragmentState.Id))]
     public List<FragmentState> Fragments { get; set; } = new();
 
-    /// <summary>Operations that took effect, by operation id, so that a retry returns the first result.</summary>
+    /// <summary>
+    /// Operations that took effect, by operation id, so that a retry returns the first result. A record is complete when
+    /// it is added and never changes afterwards: stored one row each, written once.
+    /// </summary>
+    [StoredAsRows(Immutable = true)]
     public Dictionary<string, OperationRecord> Operations { get; set; } = new();
 
     /// <summary>Discounts whose facility reservation was asked for but which have not taken effect.</summary>

@@ -51,7 +51,6 @@ public sealed class OracleTests(OracleFixture fixture) : IClassFixture<OracleFix
 
     private sealed record Difference(string ObligorId, string HolderId, string HolderRole, string Status, int Tier, decimal Streamed, decimal Recomputed);
 
-    private sealed record StoredState(byte[] Payload, int Version);
 
     private sealed record DroppedEvent
     {
@@ -95,24 +94,15 @@ public sealed class OracleTests(OracleFixture fixture) : IClassFixture<OracleFix
 
     private static string Child(JsonElement split, int i) => split.GetProperty("children")[i].GetProperty("id").GetString()!;
 
-    private static async Task<StoredState> ReadState(NpgsqlConnection c, string type, string key) =>
-        await c.QuerySingleAsync<StoredState>(
-            "SELECT payloadbinary AS Payload, version AS Version FROM orleansstorage WHERE graintypestring = @type AND grainidextensionstring = @key",
-            new { type, key });
+    private static Task<StoredState> ReadState(NpgsqlConnection c, string type, string key) => StoredStates.ReadAsync(c, type, key);
 
-    /// <summary>Rewrites a grain's stored state (UTF-8 JSON) and keeps the row's version, so that the grain loads it as its own.</summary>
+    /// <summary>Rewrites a grain's stored state and keeps the row's version, so that the grain loads it as its own.</summary>
     private static async Task EditState(NpgsqlConnection c, string type, string key, Action<JsonObject> edit)
     {
         var stored = await ReadState(c, type, key);
-        var state = JsonNode.Parse(stored.Payload)!.AsObject();
-        edit(state);
-        await WriteState(c, type, key, Encoding.UTF8.GetBytes(state.ToJsonString()), stored.Version);
+        edit(stored.State);
+        await StoredStates.WriteAsync(c, type, key, stored.State, stored.Version);
     }
-
-    private static async Task WriteState(NpgsqlConnection c, string type, string key, byte[] payload, int version) =>
-        Assert.Equal(1, await c.ExecuteAsync(
-            "UPDATE orleansstorage SET payloadbinary = @payload WHERE graintypestring = @type AND grainidextensionstring = @key AND version = @version",
-            new { payload, type, key, version }));
 
     private static JsonObject Fragment(JsonObject tree, string id) =>
         tree["Fragments"]!.AsArray().Select(f => f!.AsObject()).Single(f => (string?)f["Id"] == id);
@@ -383,7 +373,7 @@ public sealed class OracleTests(OracleFixture fixture) : IClassFixture<OracleFix
             // (b) b's transfer lost: the state stored before it, under the row's current version.
             var now = await ReadState(conn, "voucher-tree", b);
             Assert.True(now.Version > bBefore.Version);
-            await WriteState(conn, "voucher-tree", b, bBefore.Payload, now.Version);
+            await StoredStates.WriteAsync(conn, "voucher-tree", b, bBefore.State, now.Version);
             // (c) a fragment of 100.00 under c's second child that no answer created.
             await EditState(conn, "voucher-tree", c3, tree =>
             {

@@ -125,6 +125,78 @@ public sealed class GroupCommitTests : IAsyncLifetime
         await Assert.ThrowsAsync<InconsistentStateException>(() => storage.WriteStateAsync("voucher-tree", grain, blind));
     }
 
+    [Fact]
+    public async Task A_tree_is_its_row_plus_a_row_per_fragment_and_operation_and_a_write_sends_only_what_changed()
+    {
+        await using var commit = Committer();
+        var storage = new GroupCommitGrainStorage("platform", commit, _source, new JsonGrainStateSerializer(), "svc");
+        var grain = GrainId.Create("voucher-tree", "vcROWS");
+        var tree = new GrainState<VoucherTreeState>(new VoucherTreeState { FaceFen = 300 });
+        tree.State!.Fragments.AddRange(Enumerable.Range(0, 3).Select(i => new FragmentState { Id = $"vcROWS-{i}", AmountFen = 100 + i }));
+        tree.State.Operations["op1"] = new OperationRecord { Kind = "split", FragmentIds = ["vcROWS-0"] };
+        await storage.WriteStateAsync("voucher-tree", grain, tree);
+
+        await using var connection = await _source.OpenConnectionAsync();
+        async Task<Dictionary<string, string>> RowVersions() =>
+            (await connection.QueryAsync<(string Id, string Xmin)>("SELECT id, xmin::text FROM grain_rows WHERE grainkey = 'vcROWS'"))
+            .ToDictionary(r => r.Id, r => r.Xmin);
+        var first = await RowVersions();
+        Assert.Equal(["op1", "vcROWS-0", "vcROWS-1", "vcROWS-2"], first.Keys.Order());
+        var own = await connection.ExecuteScalarAsync<byte[]>("SELECT payloadbinary FROM orleansstorage WHERE grainidextensionstring = 'vcROWS'");
+        Assert.DoesNotContain("vcROWS-1", System.Text.Encoding.UTF8.GetString(own!));
+
+        // One fragment changes and one operation is added: only those two rows are written.
+        tree.State.Fragments[1].AmountFen = 555;
+        tree.State.Operations["op2"] = new OperationRecord { Kind = "transfer" };
+        await storage.WriteStateAsync("voucher-tree", grain, tree);
+        var second = await RowVersions();
+        Assert.Equal(["op2", "vcROWS-1"], second.Where(r => !first.TryGetValue(r.Key, out var x) || x != r.Value).Select(r => r.Key).Order());
+
+        // A stale activation (it read version 2; version 3 was written since) changes no row.
+        var stale = new GrainState<VoucherTreeState>(new VoucherTreeState());
+        await storage.ReadStateAsync("voucher-tree", grain, stale);
+        tree.State.Fragments[2].AmountFen = 777;
+        await storage.WriteStateAsync("voucher-tree", grain, tree);
+        stale.State!.Fragments[0].AmountFen = 1;
+        stale.State.Operations["op-stale"] = new OperationRecord { Kind = "split" };
+        await Assert.ThrowsAsync<InconsistentStateException>(() => storage.WriteStateAsync("voucher-tree", grain, stale));
+
+        var read = new GrainState<VoucherTreeState>(new VoucherTreeState());
+        await storage.ReadStateAsync("voucher-tree", grain, read);
+        Assert.Equal("3", read.ETag);
+        Assert.Equal([100L, 555L, 777L], read.State!.Fragments.Select(f => f.AmountFen));
+        Assert.Equal(["vcROWS-0", "vcROWS-1", "vcROWS-2"], read.State.Fragments.Select(f => f.Id));
+        Assert.Equal(["op1", "op2"], read.State.Operations.Keys.Order());
+        Assert.Equal(300L, read.State.FaceFen);
+    }
+
+    [Fact]
+    public async Task A_tree_stored_whole_by_an_earlier_build_reads_whole_and_its_next_write_moves_the_fragments_into_rows()
+    {
+        await using var commit = Committer();
+        var storage = new GroupCommitGrainStorage("platform", commit, _source, new JsonGrainStateSerializer(), "svc");
+        var whole = new VoucherTreeState { FaceFen = 200 };
+        whole.Fragments.Add(new FragmentState { Id = "vcOLD-0", AmountFen = 200 });
+        whole.Operations["op1"] = new OperationRecord { Kind = "issue" };
+        await using var connection = await _source.OpenConnectionAsync();
+        await connection.ExecuteAsync(
+            "SELECT * FROM orleans_storage_write(0, 0, 0, 0, 'voucher-tree', 'vcOLD', 'svc', NULL, @payload)",
+            new { payload = new JsonGrainStateSerializer().Serialize(whole).ToArray() });
+
+        var grain = GrainId.Create("voucher-tree", "vcOLD");
+        var tree = new GrainState<VoucherTreeState>(new VoucherTreeState());
+        await storage.ReadStateAsync("voucher-tree", grain, tree);
+        Assert.Equal(["vcOLD-0"], tree.State!.Fragments.Select(f => f.Id));
+        Assert.Equal(0, await connection.ExecuteScalarAsync<int>("SELECT count(*) FROM grain_rows"));
+
+        tree.State.FaceFen = 201;
+        await storage.WriteStateAsync("voucher-tree", grain, tree);
+        Assert.Equal(["op1", "vcOLD-0"], (await connection.QueryAsync<string>("SELECT id FROM grain_rows ORDER BY id")).ToList());
+        var reread = new GrainState<VoucherTreeState>(new VoucherTreeState());
+        await storage.ReadStateAsync("voucher-tree", grain, reread);
+        Assert.Equal((201L, 200L, "issue"), (reread.State!.FaceFen, reread.State.Fragments.Single().AmountFen, reread.State.Operations["op1"].Kind));
+    }
+
     /// <summary>
     /// Locks the gate row from another connection and sends a unit that waits on it, so the only lane is busy; returns
     /// once the server shows that unit waiting. Everything submitted before <c>release</c> queues for the next batch.
