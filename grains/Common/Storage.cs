@@ -20,4 +20,10 @@ public sealed class StoredAsRowsAttribute : Attribute
 
     /// <summary>Items never change once stored (only new ones are added): a write does not look at stored ones again.</summary>
     public bool Immutable { get; init; }
+
+    /// <summary>
+    /// Whether a list's order is kept (the default). A list whose order does not matter (a set) is read back in id
+    /// order, and removing an item does not move (and rewrite) the ones after it.
+    /// </summary>
+    public bool Ordered { get; init; } = true;
 }

@@ -66,7 +66,12 @@ public sealed class VoucherTreeState : IOutboxState
 
     public List<PendingAlert> PendingAlerts { get; set; } = new();
 
-    /// <summary>Exposure events stored with the change that caused them, re-sent until the risk grain acknowledges them.</summary>
+    /// <summary>
+    /// Exposure events stored with the change that caused them, re-sent until the risk grain acknowledges them. Stored a
+    /// row each (written once, deleted when acknowledged): under load the unacknowledged ones pile up and must not be
+    /// rewritten by every write. Their order does not matter (applied as deltas, events commute).
+    /// </summary>
+    [StoredAsRows(IdProperty = nameof(SupplyChain.Grains.Risk.ExposureEvent.Id), Immutable = true, Ordered = false)]
     public List<SupplyChain.Grains.Risk.ExposureEvent> ExposureOutbox { get; set; } = new();
 
     /// <summary>Issued against a financed order: the loans this voucher repays, what each owed, and the funders' parts.</summary>

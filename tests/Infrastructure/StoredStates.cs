@@ -10,8 +10,8 @@ public sealed record StoredState(JsonObject State, int Version);
 
 /// <summary>
 /// Reads and rewrites a grain's stored state directly in the database, for tests that corrupt or roll back storage on
-/// purpose. A state is its row in orleansstorage plus, for collections stored as rows (a tree's Fragments and
-/// Operations), its rows in grain_rows: this puts them together as the one JSON object the grain sees (lists in their
+/// purpose. A state is its row in orleansstorage plus, for collections stored as rows (a tree's Fragments,
+/// Operations and ExposureOutbox), its rows in grain_rows: this puts them together as the one JSON object the grain sees (lists in their
 /// order, dictionaries by id) and takes it apart again, keeping the row's version so that the grain loads it as its own.
 /// </summary>
 public static class StoredStates
@@ -29,11 +29,26 @@ public static class StoredStates
         {
             if (kind.All(r => r.Position is not null))
                 state[kind.Key] = new JsonArray(kind.OrderBy(r => r.Position).Select(r => JsonNode.Parse(r.Body)).ToArray());
+            else if (kind.All(IsListItem))
+                state[kind.Key] = new JsonArray(kind.OrderBy(r => r.Id, StringComparer.Ordinal).Select(r => JsonNode.Parse(r.Body)).ToArray());
             else
                 state[kind.Key] = new JsonObject(kind.Select(r => KeyValuePair.Create(r.Id, JsonNode.Parse(r.Body))));
         }
+        // A collection stored as rows with no rows now (an outbox with nothing unacknowledged) is empty, not missing.
+        if (type == "voucher-tree")
+        {
+            foreach (var list in new[] { "Fragments", "ExposureOutbox" }) state[list] ??= new JsonArray();
+            state["Operations"] ??= new JsonObject();
+        }
         return new StoredState(state, own.Version);
     }
+
+    /// <summary>An item of an unordered list carries its own id; a dictionary's value does not (its key is the id).</summary>
+    private static bool IsListItem((string Kind, string Id, int? Position, byte[] Body) row) =>
+        JsonNode.Parse(row.Body) is JsonObject item && (string?)item["Id"] == row.Id;
+
+    /// <summary>Lists of a tree whose order is not kept (stored without a position).</summary>
+    private static readonly HashSet<string> Unordered = ["ExposureOutbox"];
 
     /// <summary>
     /// Stores <paramref name="state"/> under the row's version <paramref name="version"/> (which must still be the stored
@@ -44,7 +59,7 @@ public static class StoredStates
         var own = state.DeepClone().AsObject();
         var rowKinds = (await c.QueryAsync<string>(
             "SELECT DISTINCT kind FROM grain_rows WHERE graintype = @type AND grainkey = @key", new { type, key })).ToHashSet();
-        rowKinds.UnionWith(new[] { "Fragments", "Operations" }.Where(k => type == "voucher-tree"));
+        rowKinds.UnionWith(new[] { "Fragments", "Operations", "ExposureOutbox" }.Where(k => type == "voucher-tree"));
         await using var transaction = await c.BeginTransactionAsync();
         await c.ExecuteAsync("DELETE FROM grain_rows WHERE graintype = @type AND grainkey = @key", new { type, key }, transaction);
         var service = await c.QuerySingleAsync<string>(
@@ -53,7 +68,7 @@ public static class StoredStates
         {
             var items = own[kind] switch
             {
-                JsonArray list => list.Select((item, i) => (Id: (string)item!["Id"]!, Position: (int?)i, Item: item!)).ToList(),
+                JsonArray list => list.Select((item, i) => (Id: (string)item!["Id"]!, Position: Unordered.Contains(kind) ? null : (int?)i, Item: item!)).ToList(),
                 JsonObject map => map.Select(e => (Id: e.Key, Position: (int?)null, Item: e.Value!)).ToList(),
                 _ => [],
             };
