@@ -41,10 +41,14 @@ public sealed class GroupCommitGrainStorage(
     public async Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
     {
         var key = StorageKey.Of(grainId);
-        await using var command = dataSource.CreateCommand(
-            """
+        var layout = StateRows.For(typeof(T));
+        const string ownRow = """
             SELECT NULL::text AS kind, NULL::text AS id, NULL::integer AS position, payloadbinary AS body, version
             FROM orleans_storage_read(@n0, @n1, @type, @key, @service)
+            """;
+        // Item rows only for a state that has collections stored as rows: other grains' reads stay one lookup.
+        await using var command = dataSource.CreateCommand(layout is null ? ownRow : ownRow +
+            """
             UNION ALL
             SELECT kind, id, position, body, NULL FROM grain_rows WHERE serviceid = @service AND graintype = @type AND grainkey = @rowKey
             """);
@@ -67,7 +71,7 @@ public sealed class GroupCommitGrainStorage(
         if (own is { } row)
         {
             grainState.State = row.Payload is null ? New<T>() : serializer.Deserialize<T>(new BinaryData(row.Payload));
-            if (row.Payload is not null) StateRows.For(typeof(T))?.Load(grainState.State!, rows, JsonGrainStateSerializer.Options);
+            if (row.Payload is not null) layout?.Load(grainState.State!, rows, JsonGrainStateSerializer.Options);
             grainState.ETag = row.Version.ToString(CultureInfo.InvariantCulture);
             grainState.RecordExists = row.Payload is not null;
         }

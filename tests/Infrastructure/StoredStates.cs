@@ -2,6 +2,9 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Dapper;
 using Npgsql;
+using System.Reflection;
+using SupplyChain.Grains;
+using SupplyChain.Grains.Vouchers;
 
 namespace SupplyChain.Tests.Infrastructure;
 
@@ -25,30 +28,30 @@ public static class StoredStates
         var rows = await c.QueryAsync<(string Kind, string Id, int? Position, byte[] Body)>(
             "SELECT kind, id, position, body FROM grain_rows WHERE graintype = @type AND grainkey = @key ORDER BY kind, position, id",
             new { type, key });
-        foreach (var kind in rows.GroupBy(r => r.Kind))
+        foreach (var collection in Collections(type))
         {
-            if (kind.All(r => r.Position is not null))
-                state[kind.Key] = new JsonArray(kind.OrderBy(r => r.Position).Select(r => JsonNode.Parse(r.Body)).ToArray());
-            else if (kind.All(IsListItem))
-                state[kind.Key] = new JsonArray(kind.OrderBy(r => r.Id, StringComparer.Ordinal).Select(r => JsonNode.Parse(r.Body)).ToArray());
-            else
-                state[kind.Key] = new JsonObject(kind.Select(r => KeyValuePair.Create(r.Id, JsonNode.Parse(r.Body))));
-        }
-        // A collection stored as rows with no rows now (an outbox with nothing unacknowledged) is empty, not missing.
-        if (type == "voucher-tree")
-        {
-            foreach (var list in new[] { "Fragments", "ExposureOutbox" }) state[list] ??= new JsonArray();
-            state["Operations"] ??= new JsonObject();
+            var mine = rows.Where(r => r.Kind == collection.Kind).ToList();
+            if (mine.Count == 0 && state.ContainsKey(collection.Kind)) continue; // stored whole by an earlier build
+            state[collection.Kind] = !collection.IsList
+                ? new JsonObject(mine.Select(r => KeyValuePair.Create(r.Id, JsonNode.Parse(r.Body))))
+                : new JsonArray((collection.Ordered ? mine.OrderBy(r => r.Position) : mine.OrderBy(r => r.Id, StringComparer.Ordinal))
+                    .Select(r => JsonNode.Parse(r.Body)).ToArray());
         }
         return new StoredState(state, own.Version);
     }
 
-    /// <summary>An item of an unordered list carries its own id; a dictionary's value does not (its key is the id).</summary>
-    private static bool IsListItem((string Kind, string Id, int? Position, byte[] Body) row) =>
-        JsonNode.Parse(row.Body) is JsonObject item && (string?)item["Id"] == row.Id;
-
-    /// <summary>Lists of a tree whose order is not kept (stored without a position).</summary>
-    private static readonly HashSet<string> Unordered = ["ExposureOutbox"];
+    /// <summary>
+    /// The collections a grain type keeps as rows, read from its state class's [StoredAsRows] attributes (the storage's
+    /// own source): only voucher trees have any.
+    /// </summary>
+    private static List<(string Kind, bool IsList, bool Ordered)> Collections(string type) =>
+        type != "voucher-tree"
+            ? []
+            : typeof(VoucherTreeState).GetProperties()
+                .Select(p => (Property: p, Rows: p.GetCustomAttribute<StoredAsRowsAttribute>()))
+                .Where(x => x.Rows is not null)
+                .Select(x => (x.Property.Name, x.Property.PropertyType.GetGenericTypeDefinition() == typeof(List<>), x.Rows!.Ordered))
+                .ToList();
 
     /// <summary>
     /// Stores <paramref name="state"/> under the row's version <paramref name="version"/> (which must still be the stored
@@ -57,18 +60,15 @@ public static class StoredStates
     public static async Task WriteAsync(NpgsqlConnection c, string type, string key, JsonObject state, int version)
     {
         var own = state.DeepClone().AsObject();
-        var rowKinds = (await c.QueryAsync<string>(
-            "SELECT DISTINCT kind FROM grain_rows WHERE graintype = @type AND grainkey = @key", new { type, key })).ToHashSet();
-        rowKinds.UnionWith(new[] { "Fragments", "Operations", "ExposureOutbox" }.Where(k => type == "voucher-tree"));
         await using var transaction = await c.BeginTransactionAsync();
         await c.ExecuteAsync("DELETE FROM grain_rows WHERE graintype = @type AND grainkey = @key", new { type, key }, transaction);
         var service = await c.QuerySingleAsync<string>(
             "SELECT serviceid FROM orleansstorage WHERE graintypestring = @type AND grainidextensionstring = @key", new { type, key }, transaction);
-        foreach (var kind in rowKinds.Where(own.ContainsKey))
+        foreach (var (kind, _, ordered) in Collections(type).Where(k => own.ContainsKey(k.Kind)))
         {
             var items = own[kind] switch
             {
-                JsonArray list => list.Select((item, i) => (Id: (string)item!["Id"]!, Position: Unordered.Contains(kind) ? null : (int?)i, Item: item!)).ToList(),
+                JsonArray list => list.Select((item, i) => (Id: (string)item!["Id"]!, Position: ordered ? (int?)i : null, Item: item!)).ToList(),
                 JsonObject map => map.Select(e => (Id: e.Key, Position: (int?)null, Item: e.Value!)).ToList(),
                 _ => [],
             };
