@@ -12,6 +12,14 @@ public static class ApiSetup
 {
     public const string ConnectionStringName = "SupplyChain";
 
+    /// <summary>
+    /// How long a grain call may take before it fails (Orleans' default is 30 s). A call caught by a silo that died
+    /// fails within this time, well inside an HTTP client's patience, and the client retries with its Idempotency-Key.
+    /// <c>SupplyChain:ResponseTimeoutSeconds</c>, 10 by default.
+    /// </summary>
+    public static TimeSpan ResponseTimeout(IConfiguration configuration) =>
+        TimeSpan.FromSeconds(int.Parse(configuration["SupplyChain:ResponseTimeoutSeconds"] ?? "10"));
+
     /// <summary>Registers what the HTTP API needs, in a silo and in a client-api process alike.</summary>
     public static WebApplicationBuilder AddPlatformApi(this WebApplicationBuilder builder)
     {
@@ -21,9 +29,9 @@ public static class ApiSetup
         {
             if (!string.IsNullOrEmpty(o.OperatorKey)) return;
             o.OperatorKey = ApiKeyHash.NewKey();
-            Console.WriteLine($"SupplyChain__OperatorKey was not set. The operator key of this process is: {o.OperatorKey}");
+            o.OperatorKeyGenerated = true;
         });
-        builder.Services.AddOpenApi();
+        builder.Services.AddPlatformOpenApi();
         builder.Services.AddHealthChecks().AddCheck<ClusterHealthCheck>("cluster", tags: ["ready"]);
         builder.Logging.AddJsonConsole(o =>
         {
@@ -37,11 +45,8 @@ public static class ApiSetup
 
     public static WebApplication MapPlatformApi(this WebApplication app)
     {
-        app.UseExceptionHandler(errors => errors.Run(async context =>
-        {
-            await ApiResponse.Problem(500, "internal_error", "The request failed.",
-                "The request could not be completed. It is safe to retry with the same Idempotency-Key.").ExecuteAsync(context);
-        }));
+        app.UseExceptionHandler(errors => errors.Run(Edge.HandleUnexpected));
+        app.UseStatusCodePages(Edge.ProblemForBareStatus);
         app.UseMiddleware<ApiKeyAuthentication>();
 
         app.MapOpenApi();
@@ -49,7 +54,7 @@ public static class ApiSetup
         app.MapHealthChecks("/health/live", new Microsoft.AspNetCore.Diagnostics.HealthChecks.HealthCheckOptions { Predicate = _ => false });
         app.MapHealthChecks("/health/ready", new Microsoft.AspNetCore.Diagnostics.HealthChecks.HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") });
 
-        var v1 = app.MapGroup("/v1");
+        var v1 = app.MapGroup("/v1").RequireWellFormedIds();
         v1.MapParticipantsApi();
         v1.MapFacilitiesApi();
         v1.MapVouchersApi();
@@ -59,6 +64,7 @@ public static class ApiSetup
         v1.MapRiskApi();
         v1.MapAdminApi();
         app.MapFallback("/v1/{**rest}", () => ApiResponse.NotFound("Resource"));
+        app.MapFallback(Edge.NotFoundOutsideApi);
         return app;
     }
 }

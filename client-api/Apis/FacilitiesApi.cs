@@ -70,7 +70,6 @@ public static class FacilitiesApi
     /// <summary>Its funder, its obligor, the operator and risk staff (a scoped one: only its funder's) see a facility.</summary>
     private static async Task<Facility?> Visible(Caller caller, string id, IGrainFactory grains)
     {
-        if (id.Length > 64) return null;
         var f = await grains.GetGrain<IFacilityGrain>(id).Get();
         if (f is null) return null;
         var sees = caller.Role switch

@@ -45,7 +45,7 @@ public static class ParticipantsApi
         if (!registered.IsOk) return ApiResponse.From(registered.Fault!);
         var apiKey = ApiKeyHash.NewKey();
         await keys.AddAsync(apiKey, new KeyOwner(id, body.Kind!, null), time.UtcNow);
-        return ApiResponse.Created($"/v1/participants/{id}", new CreatedParticipantDto(id, name, body.Kind!, apiKey));
+        return ApiResponse.Created($"/v1/participants/{id}", new CreatedParticipantDto(id, name, body.Kind!, apiKey)).WithSecret();
     }
 
     private static async Task<ApiResponse> CreateRiskStaff(HttpContext http, IGrainFactory grains, IApiKeyStore keys, PlatformTime time)
@@ -54,7 +54,7 @@ public static class ParticipantsApi
         if (problem is not null) return problem;
         var v = new Validation();
         var name = Name(v, body!.Name);
-        if (body.FunderId is not null)
+        if (body.FunderId is not null && v.Id("funderId", body.FunderId) is { } funderId && Ids.IsWellFormed(funderId))
         {
             var funder = await grains.GetGrain<IParticipantGrain>(body.FunderId).Get();
             if (funder?.Role != Role.Funder) v.Add("funderId", "must be the id of a funder");
@@ -66,13 +66,13 @@ public static class ParticipantsApi
         if (!registered.IsOk) return ApiResponse.From(registered.Fault!);
         var apiKey = ApiKeyHash.NewKey();
         await keys.AddAsync(apiKey, new KeyOwner(id, "risk", body.FunderId), time.UtcNow);
-        return ApiResponse.Created($"/v1/participants/{id}", new CreatedRiskStaffDto(id, name, body.FunderId, apiKey));
+        return ApiResponse.Created($"/v1/participants/{id}", new CreatedRiskStaffDto(id, name, body.FunderId, apiKey)).WithSecret();
     }
 
     private static async Task<ApiResponse> Get(HttpContext http, string id, IGrainFactory grains)
     {
         var caller = http.Caller();
-        if ((!caller.IsStaff && caller.Id != id) || id.Length > 64) return ApiResponse.NotFound("Participant");
+        if ((!caller.IsStaff && caller.Id != id)) return ApiResponse.NotFound("Participant");
         var p = await grains.GetGrain<IParticipantGrain>(id).Get();
         return p is null ? ApiResponse.NotFound("Participant") : ApiResponse.Ok(ParticipantDto.From(p));
     }

@@ -22,7 +22,7 @@ public static partial class RiskApi
         if (problem is not null) return problem;
         var v = new Validation();
         if (body!.DefaultingIds is not { Length: >= 1 and <= 1000 }) v.Add("defaultingIds", "must list 1 to 1000 obligor ids");
-        else if (body.DefaultingIds.Any(i => string.IsNullOrWhiteSpace(i) || i.Length > 64)) v.Add("defaultingIds", "contains an id that is not valid");
+        else if (body.DefaultingIds.Any(i => !Ids.IsWellFormed(i))) v.Add("defaultingIds", "contains an id that is not valid");
         if (!v.IsValid) return v.Problem();
 
         var scope = Scope(http.Caller());

@@ -64,7 +64,7 @@ public static partial class RiskApi
         var caller = http.Caller();
         var scope = Scope(caller);
         if (kind is "group" or "pool") return await BookDetail(http, kind, id, grains, loans);
-        if (kind is not ("obligor" or "funder") || id.Length > 64) return ApiResponse.NotFound("Exposure");
+        if (kind is not ("obligor" or "funder")) return ApiResponse.NotFound("Exposure");
         if (caller.Role == Role.Funder && (kind != "funder" || id != caller.Id)) return ApiResponse.NotFound("Exposure");
         if (kind == "funder" && scope is not null && scope != id) return ApiResponse.NotFound("Exposure");
         var participant = await grains.GetGrain<IParticipantGrain>(id).Get();
@@ -99,7 +99,7 @@ public static partial class RiskApi
     {
         var caller = http.Caller();
         if (caller.Role == Role.Core && caller.Id != coreId) return ApiResponse.NotFound("Chain");
-        if (coreId.Length > 64 || (await grains.GetGrain<IParticipantGrain>(coreId).Get())?.Role != Role.Core) return ApiResponse.NotFound("Chain");
+        if ((await grains.GetGrain<IParticipantGrain>(coreId).Get())?.Role != Role.Core) return ApiResponse.NotFound("Chain");
         var buckets = await store.BucketsAsync(obligorId: coreId, holderId: Scope(caller));
         var tiers = buckets.GroupBy(b => b.Tier).OrderBy(g => g.Key)
             .Select(g => new ChainTierDto(g.Key, g.Sum(b => b.Amount),

@@ -22,6 +22,11 @@ public sealed class ApiResponse : IResult
     public byte[] Body { get; }
     public string? Location { get; }
 
+    /// <summary>The body carries a secret (an API key): the idempotency layer stores it sealed, never in plain text.</summary>
+    public bool ContainsSecret { get; private init; }
+
+    public ApiResponse WithSecret() => new(StatusCode, ContentType, Body, Location) { ContainsSecret = true };
+
     public static ApiResponse Ok<T>(T body) => Of(StatusCodes.Status200OK, body);
 
     public static ApiResponse Created<T>(string location, T body) => Of(StatusCodes.Status201Created, body, location);
@@ -31,9 +36,11 @@ public sealed class ApiResponse : IResult
 
     public static ApiResponse Stored(int status, string contentType, byte[] body, string? location) => new(status, contentType, body, location);
 
-    public static ApiResponse Problem(int status, string code, string title, string detail, IDictionary<string, string[]>? errors = null) =>
+    public static ApiResponse Problem(int status, string code, string title, string detail, IDictionary<string, string[]>? errors = null,
+        string? correlationId = null) =>
         new(status, "application/problem+json; charset=utf-8",
-            JsonSerializer.SerializeToUtf8Bytes(new ProblemBody($"https://supplychain.local/problems/{code}", title, status, detail, code, errors), Json.Options),
+            JsonSerializer.SerializeToUtf8Bytes(
+                new ProblemBody($"https://supplychain.local/problems/{code}", title, status, detail, code, errors, correlationId), Json.Options),
             null);
 
     public static ApiResponse From(Fault fault) => Problem(fault.Status, fault.Code, Titles.For(fault.Code), fault.Detail,
@@ -60,7 +67,9 @@ public sealed class ApiResponse : IResult
         string Detail,
         string Code,
         [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
-        IDictionary<string, string[]>? Errors);
+        IDictionary<string, string[]>? Errors,
+        [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+        string? CorrelationId);
 }
 
 internal static class Titles
@@ -80,6 +89,8 @@ internal static class Titles
         FaultCodes.IdempotencyKeyReused => "The Idempotency-Key was used with a different request.",
         FaultCodes.IdempotencyKeyInFlight => "A request with this Idempotency-Key is still running.",
         FaultCodes.Conflict => "The request conflicts with the current state.",
+        FaultCodes.RequestRejected => "The server refused the request.",
+        FaultCodes.InternalError => "The request failed.",
         _ => "The request failed.",
     };
 }

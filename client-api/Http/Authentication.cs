@@ -13,6 +13,9 @@ public sealed class ApiOptions
     /// <summary>The operator's API key; generated and printed once at start when not configured.</summary>
     public string? OperatorKey { get; set; }
 
+    /// <summary>Whether this process generated <see cref="OperatorKey"/> (the start banner then shows it, once).</summary>
+    public bool OperatorKeyGenerated { get; set; }
+
     /// <summary>How long a request may hold its Idempotency-Key before a retry may take it over (its process died).</summary>
     public int IdempotencyLeaseSeconds { get; set; } = 60;
 }
@@ -28,6 +31,11 @@ public sealed class ApiKeyAuthentication(RequestDelegate next, IApiKeyStore keys
 
     public async Task InvokeAsync(HttpContext context)
     {
+        if (context.Request.Path.StartsWithSegments("/dashboard"))
+        {
+            await OperatorOnly(context);
+            return;
+        }
         if (!context.Request.Path.StartsWithSegments("/v1"))
         {
             await next(context);
@@ -45,6 +53,38 @@ public sealed class ApiKeyAuthentication(RequestDelegate next, IApiKeyStore keys
         }
         context.SetCaller(caller);
         await next(context);
+    }
+
+    /// <summary>
+    /// The Orleans dashboard shows every grain and silo of the cluster: the operator's key only. A browser sends it as
+    /// the password of HTTP Basic authentication (any user name); a script may send it as a Bearer token.
+    /// </summary>
+    private async Task OperatorOnly(HttpContext context)
+    {
+        var header = context.Request.Headers.Authorization.ToString();
+        string? key = null;
+        if (header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)) key = header["Bearer ".Length..].Trim();
+        else if (header.StartsWith("Basic ", StringComparison.OrdinalIgnoreCase))
+        {
+            try
+            {
+                var pair = System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(header["Basic ".Length..].Trim()));
+                var colon = pair.IndexOf(':');
+                key = colon < 0 ? null : pair[(colon + 1)..];
+            }
+            catch (FormatException)
+            {
+                key = null;
+            }
+        }
+        if (key is { Length: > 0 and <= 200 } && CryptographicOperations.FixedTimeEquals(ApiKeyHash.Of(key), _operatorHash))
+        {
+            await next(context);
+            return;
+        }
+        context.Response.Headers.WWWAuthenticate = "Basic realm=\"Orleans dashboard (user: any, password: the operator key)\", charset=\"UTF-8\"";
+        await ApiResponse.Problem(401, FaultCodes.Unauthenticated, "Authentication is required.",
+            "The dashboard is for the operator: give the operator key as the password (any user name).").ExecuteAsync(context);
     }
 
     private async Task<Caller?> Resolve(string key)
@@ -70,7 +110,7 @@ public static class CallerAccess
 
     /// <summary>Refuses, with 403, every role that may never call the endpoint.</summary>
     public static TBuilder AllowRoles<TBuilder>(this TBuilder builder, params Role[] roles) where TBuilder : IEndpointConventionBuilder =>
-        builder.AddEndpointFilter(async (ctx, next) =>
+        builder.WithMetadata(new RolesMetadata(roles)).AddEndpointFilter(async (ctx, next) =>
         {
             var caller = ctx.HttpContext.Caller();
             return roles.Contains(caller.Role)

@@ -90,7 +90,7 @@ public sealed class Validation
     public string Id(string field, string? value)
     {
         if (string.IsNullOrWhiteSpace(value)) Add(field, "is required");
-        else if (value.Length > 64) Add(field, "is too long");
+        else if (!Ids.IsWellFormed(value)) Add(field, "is not a valid id (1 to 64 characters: a-z, 0-9 and '-')");
         return value ?? "";
     }
 

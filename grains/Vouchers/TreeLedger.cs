@@ -225,7 +225,8 @@ public sealed partial class TreeLedger(VoucherTreeState state, string rootId, Pl
         var visible = Visible(caller, fragmentId);
         if (!visible.IsOk) return visible;
         var f = visible.Value!;
-        if (f.HolderId != caller.Id) return Fault.InvalidState("Only the holder of a fragment may do that.");
+        // The caller may see the fragment (it issued it, or held it before) but may not act on it: 403, not 409.
+        if (f.HolderId != caller.Id) return Fault.Forbidden("Only the holder of a fragment may split, transfer or discount it.");
         if (f.Status != VoucherStatus.Active)
             return Fault.InvalidState($"The fragment is {f.Status.Wire()}; only an active fragment can be split, transferred or discounted.");
         return visible;
@@ -236,8 +237,8 @@ public sealed partial class TreeLedger(VoucherTreeState state, string rootId, Pl
         var visible = Visible(caller, fragmentId);
         if (!visible.IsOk) return visible;
         var f = visible.Value!;
+        if (f.HolderId != caller.Id) return Fault.Forbidden("Only the recipient of a pending fragment may accept or reject it.");
         if (f.Status != VoucherStatus.Pending) return Fault.InvalidState($"The fragment is {f.Status.Wire()}, not pending.");
-        if (f.HolderId != caller.Id) return Fault.InvalidState("Only the recipient of a pending fragment may accept or reject it.");
         return visible;
     }
 

@@ -30,6 +30,10 @@ public static class FaultCodes
     public const string IdempotencyKeyReused = "idempotency_key_reused";
     public const string IdempotencyKeyInFlight = "idempotency_key_in_flight";
     public const string Conflict = "conflict";
+    /// <summary>The server refused the request before any endpoint saw it (a body too large, malformed HTTP).</summary>
+    public const string RequestRejected = "request_rejected";
+    /// <summary>Something unexpected: logged with the problem's correlation id; safe to retry with the same key.</summary>
+    public const string InternalError = "internal_error";
 }
 
 /// <summary>Either a value or the fault that refused the operation.</summary>

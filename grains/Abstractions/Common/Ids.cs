@@ -40,6 +40,19 @@ public static class Ids
 
     public static bool IsLoan(string id) => IsDerived(id, "ln");
 
+    /// <summary>
+    /// Whether a string can be an id at all: 1 to 64 characters, each a lower-case letter, a digit or '-'. Every id
+    /// the platform makes has that shape, so anything else (empty, blank, control or odd Unicode characters) names
+    /// nothing and is refused at the edge before it reaches a grain key or a query.
+    /// </summary>
+    public static bool IsWellFormed(string? id)
+    {
+        if (id is null || id.Length is 0 or > 64) return false;
+        foreach (var c in id)
+            if (c is not ((>= 'a' and <= 'z') or (>= '0' and <= '9') or '-')) return false;
+        return true;
+    }
+
     /// <summary>A prefix and 20 characters of the id alphabet: anything else cannot name an object of that kind.</summary>
     private static bool IsDerived(string id, string prefix)
     {
