@@ -3,7 +3,8 @@ using Npgsql;
 
 namespace SupplyChain.Db.Stores;
 
-public sealed record StoredResponse(int StatusCode, string ContentType, string? Location, byte[] Body);
+/// <summary>A response kept for replay. <paramref name="Sealed"/>: <paramref name="Body"/> is encrypted (it carries a secret).</summary>
+public sealed record StoredResponse(int StatusCode, string ContentType, string? Location, byte[] Body, bool Sealed = false);
 
 public enum IdempotencyState
 {
@@ -19,6 +20,10 @@ public enum IdempotencyState
 
 public sealed record IdempotencyBegin(IdempotencyState State, StoredResponse? Response = null);
 
+/// <summary>
+/// The records behind the Idempotency-Key contract. <c>key</c> is what the API layer gives: it keeps the client's
+/// key out of the database by passing its hash (see the API's Idempotency filter).
+/// </summary>
 public interface IIdempotencyStore
 {
     Task<IdempotencyBegin> BeginAsync(string principalId, string key, byte[] requestHash, DateTimeOffset now, TimeSpan lease);
@@ -57,14 +62,14 @@ public sealed class PostgresIdempotencyStore(NpgsqlDataSource dataSource, GroupC
         var row = await connection.QuerySingleAsync<Row>(
             """
             SELECT request_hash AS RequestHash, state AS State, status_code AS StatusCode,
-                   content_type AS ContentType, location AS Location, body AS Body
+                   content_type AS ContentType, location AS Location, body AS Body, sealed AS Sealed
             FROM idempotency_records WHERE principal_id = @principalId AND idem_key = @key
             """,
             new { principalId, key });
         if (!row.RequestHash.AsSpan().SequenceEqual(requestHash)) return new IdempotencyBegin(IdempotencyState.Mismatch);
         if (row.State != "done") return new IdempotencyBegin(IdempotencyState.InFlight);
         return new IdempotencyBegin(IdempotencyState.Replay,
-            new StoredResponse(row.StatusCode!.Value, row.ContentType!, row.Location, row.Body!));
+            new StoredResponse(row.StatusCode!.Value, row.ContentType!, row.Location, row.Body!, row.Sealed));
     }
 
     public Task CompleteAsync(string principalId, string key, StoredResponse response, DateTimeOffset now) =>
@@ -72,12 +77,12 @@ public sealed class PostgresIdempotencyStore(NpgsqlDataSource dataSource, GroupC
             """
             UPDATE idempotency_records
             SET state = 'done', status_code = @statusCode, content_type = @contentType, location = @location,
-                body = @body, completed_at = @now
+                body = @body, sealed = @sealed, completed_at = @now
             WHERE principal_id = @principalId AND idem_key = @key AND state = 'in_flight'
             RETURNING 1
             """,
             ("principalId", principalId), ("key", key), ("statusCode", response.StatusCode), ("contentType", response.ContentType),
-            ("location", response.Location), ("body", response.Body), ("now", now)));
+            ("location", response.Location), ("body", response.Body), ("sealed", response.Sealed), ("now", now)));
 
     public async Task AbandonAsync(string principalId, string key)
     {
@@ -94,7 +99,7 @@ public sealed class PostgresIdempotencyStore(NpgsqlDataSource dataSource, GroupC
             "DELETE FROM idempotency_records WHERE created_at < @before AND (state = 'done' OR lease_until < @before)", new { before });
     }
 
-    private sealed record Row(byte[] RequestHash, string State, int? StatusCode, string? ContentType, string? Location, byte[]? Body);
+    private sealed record Row(byte[] RequestHash, string State, int? StatusCode, string? ContentType, string? Location, byte[]? Body, bool Sealed);
 }
 
 public sealed class InMemoryIdempotencyStore : IIdempotencyStore

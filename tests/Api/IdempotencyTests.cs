@@ -89,9 +89,9 @@ public sealed class IdempotencyTests : IAsyncLifetime
             await connection.ExecuteAsync(
                 """
                 INSERT INTO idempotency_records (principal_id, idem_key, request_hash, state, lease_until, created_at)
-                VALUES (@id, 'running', @hash, 'in_flight', @lease, @now)
+                VALUES (@id, @key, @hash, 'in_flight', @lease, @now)
                 """,
-                new { id = core.Id, hash, lease = _host.Time.GetUtcNow().AddSeconds(60), now = _host.Time.GetUtcNow() });
+                new { id = core.Id, key = SupplyChain.Api.Http.Idempotency.StoredKey("running"), hash, lease = _host.Time.GetUtcNow().AddSeconds(60), now = _host.Time.GetUtcNow() });
         }
 
         var busy = (await core.Client.PostRaw("/v1/vouchers", body, "running")).Expect(HttpStatusCode.Conflict);
@@ -140,6 +140,17 @@ public sealed class IdempotencyTests : IAsyncLifetime
     {
         var s = new Scenario(_host);
         var created = (await s.Operator.Post("/v1/participants", new { name = "Kept", kind = "supplier" }, "keep-me")).Expect(HttpStatusCode.Created);
+        // The stored record keeps neither the Idempotency-Key nor the new participant's API key in plain text.
+        await using (var db = _db.Open())
+        {
+            var apiKey = created.Json.GetProperty("apiKey").GetString()!;
+            var rows = (await db.QueryAsync<(string IdemKey, byte[] Body, bool Sealed)>("SELECT idem_key, body, sealed FROM idempotency_records")).ToList();
+            Assert.DoesNotContain(rows, r => r.IdemKey == "keep-me");
+            var stored = Assert.Single(rows, r => r.IdemKey == SupplyChain.Api.Http.Idempotency.StoredKey("keep-me"));
+            Assert.True(stored.Sealed);
+            Assert.DoesNotContain(apiKey, System.Text.Encoding.UTF8.GetString(stored.Body));
+            Assert.Equal(-1, stored.Body.AsSpan().IndexOf(System.Text.Encoding.UTF8.GetBytes(apiKey)));
+        }
         var janitor = _host.Services.GetRequiredService<IGrainFactory>().GetGrain<SupplyChain.Grains.Housekeeping.IIdempotencyJanitorGrain>("platform");
 
         _host.Time.Advance(TimeSpan.FromHours(47));
@@ -150,6 +161,7 @@ public sealed class IdempotencyTests : IAsyncLifetime
         _host.Time.Advance(TimeSpan.FromHours(2));
         Assert.True(await janitor.Purge() >= 1);
         await using var connection = _db.Open();
-        Assert.Equal(0, await connection.ExecuteScalarAsync<int>("SELECT count(*) FROM idempotency_records WHERE idem_key = 'keep-me'"));
+        Assert.Equal(0, await connection.ExecuteScalarAsync<int>("SELECT count(*) FROM idempotency_records WHERE idem_key = @key",
+            new { key = SupplyChain.Api.Http.Idempotency.StoredKey("keep-me") }));
     }
 }

@@ -146,7 +146,7 @@ public sealed class BankTests(ITestOutputHelper output) : TwoSiloTest("bank")
 
         var acknowledged = history.Where(h => (int)h.Answer.Status is >= 200 and < 300).ToList();
         var refused = history.Where(h => (int)h.Answer.Status >= 400).ToList();
-        var heldAttempts = history.Where(h => held.Any(x => x.Key == h.Key)).ToList();
+        var heldAttempts = history.Where(h => held.Any(x => x.IsFor(h.Key))).ToList();
         var summary = $"{seconds} s, {Clients} clients and {Issuers} issuers, 2 silos, {Kills.Describe(kills)}, {failedAttempts} attempts lost and retried: " +
                       $"{history.Count} operations ({acknowledged.Count} acknowledged, {refused.Count} refused: " +
                       string.Join(", ", refused.GroupBy(r => $"{r.Path.Split('/').Last()} {r.Answer.Code}").Select(g => $"{g.Count()} {g.Key}")) +
@@ -160,7 +160,7 @@ public sealed class BankTests(ITestOutputHelper output) : TwoSiloTest("bank")
         // acknowledged: its retry is decided again, and may find room that was freed meanwhile.)
         foreach (var h in held.Where(h => h.TookEffect))
         {
-            var answer = heldAttempts.Single(a => a.Key == h.Key).Answer;
+            var answer = heldAttempts.Single(a => h.IsFor(a.Key)).Answer;
             Assert.True((int)answer.Status == h.Status, $"a request that took effect ({h.Status}) before the kill answered {answer.Text} on retry");
         }
         Assert.True(failedAttempts >= held.Count, summary);

@@ -163,7 +163,7 @@ public sealed class InFlightTests(InFlightTests.TwoProcesses cluster, ITestOutpu
         try
         {
             var first = cluster.First.Client(supplier.Client.ApiKey).PostRaw(path, Body, key);
-            await Eventually.True(async () => (await cluster.Gate.WaitingAsync()).Any(h => h.Key == key), TimeSpan.FromSeconds(60),
+            await Eventually.True(async () => (await cluster.Gate.WaitingAsync()).Any(h => h.IsFor(key)), TimeSpan.FromSeconds(60),
                 "the first request's completion waits at the gate");
             storedChildren = await SplitChildren(s, core, root);
 
@@ -226,7 +226,7 @@ public sealed class InFlightTests(InFlightTests.TwoProcesses cluster, ITestOutpu
         await using var connection = cluster.Db.Open();
         return await connection.QuerySingleAsync<IdempotencyRow>(
             "SELECT state AS State, lease_until AS LeaseUntil FROM idempotency_records WHERE principal_id = @principalId AND idem_key = @key",
-            new { principalId, key });
+            new { principalId, key = SupplyChain.Api.Http.Idempotency.StoredKey(key) });
     }
 
     /// <summary>The root, split into 400.00 and 600.00, as stored: the ids of its children.</summary>

@@ -110,9 +110,15 @@ public sealed class DbGate : IAsyncDisposable
         await _holder.ExecuteAsync($"SELECT pg_advisory_lock({_lockKey})");
     }
 
-    /// <summary>A request waiting at the gate: its Idempotency-Key and the status of the answer it is about to store.</summary>
+    /// <summary>
+    /// A request waiting at the gate: the start of its stored Idempotency-Key (the database keeps only the key's hash)
+    /// and the status of the answer it is about to store.
+    /// </summary>
     public sealed record Held(string Key, int Status)
     {
+        /// <summary>Whether this is the request a client sent with <paramref name="idempotencyKey"/>.</summary>
+        public bool IsFor(string idempotencyKey) => SupplyChain.Api.Http.Idempotency.StoredKey(idempotencyKey).StartsWith(Key, StringComparison.Ordinal);
+
         /// <summary>A 2xx: the request took effect (a 4xx is a refusal, decided and about to be stored).</summary>
         public bool TookEffect => Status is >= 200 and < 300;
     }
