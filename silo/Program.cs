@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 using Orleans.Dashboard;
 using SupplyChain.Api;
+using SupplyChain.Api.Http;
 using SupplyChain.Db;
 
 namespace SupplyChain.Silo;
@@ -9,10 +10,20 @@ namespace SupplyChain.Silo;
 /// <summary>One silo that also serves the HTTP API.</summary>
 public static class SiloProgram
 {
-    public static async Task Main(string[] args)
+    public static async Task<int> Main(string[] args)
     {
-        var app = await SiloHost.BuildAsync(args);
+        WebApplication app;
+        try
+        {
+            app = await SiloHost.BuildAsync(args);
+        }
+        catch (StartupRefusedException e)
+        {
+            Console.Error.WriteLine(e.Message);
+            return 2;
+        }
         await app.RunAsync();
+        return 0;
     }
 }
 
@@ -25,17 +36,17 @@ public static class SiloHost
         configure?.Invoke(builder);
         builder.WebHost.UseUrls(builder.Configuration["urls"] ?? builder.Configuration["ASPNETCORE_URLS"] ?? "http://127.0.0.1:5080");
         var connectionString = builder.Configuration.GetConnectionString(ApiSetup.ConnectionStringName);
+        string state;
         if (connectionString is null)
         {
+            state = "IN MEMORY: nothing survives a restart (set ConnectionStrings__SupplyChain)";
             Console.Error.WriteLine(
                 "WARNING: ConnectionStrings__SupplyChain is not set. This silo keeps ALL STATE IN MEMORY: " +
                 "nothing survives a restart and no other silo can join. Set it to a PostgreSQL connection string for real use.");
         }
         else
         {
-            // The schema must be current before Orleans' ADO.NET providers start.
-            await using var dataSource = NpgsqlDataSource.Create(Database.Tune(connectionString, defaultMaxPoolSize: 2));
-            await new MigrationRunner(dataSource, NullLogger<MigrationRunner>.Instance).RunAsync();
+            state = await SchemaGate.PrepareAsync(connectionString);
         }
 
         builder.AddPlatformApi();
@@ -43,7 +54,10 @@ public static class SiloHost
 
         var app = builder.Build();
         app.MapPlatformApi();
+        app.UseDashboardGuard();
         app.MapOrleansDashboard("/dashboard");
+        app.MapHome("silo", dashboard: true);
+        app.PrintBannerWhenStarted("silo", dashboard: true, state);
         return app;
     }
 }

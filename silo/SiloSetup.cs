@@ -31,6 +31,7 @@ public static class SiloSetup
                 o.ServiceId = ServiceId;
             });
         }
+        silo.Configure<SiloMessagingOptions>(o => o.ResponseTimeout = SupplyChain.Api.ApiSetup.ResponseTimeout(configuration));
         // Failure detection can be tuned per deployment (tests shorten it to provoke split brain quickly).
         silo.Configure<ClusterMembershipOptions>(configuration.GetSection("SupplyChain:Membership"));
         var siloPort = int.Parse(configuration["SupplyChain:SiloPort"] ?? "11111");
