@@ -24,6 +24,7 @@ public static class ApiSetup
     public static WebApplicationBuilder AddPlatformApi(this WebApplicationBuilder builder)
     {
         builder.Services.AddPlatformCore(builder.Configuration);
+        builder.UseProblemsForServerRejections();
         builder.Services.Configure<ApiOptions>(builder.Configuration.GetSection(ApiOptions.Section));
         builder.Services.PostConfigure<ApiOptions>(o =>
         {
