@@ -228,6 +228,11 @@ public sealed class FuzzTests(ApiFixture fixture, ITestOutputHelper output) : IC
     // The totals a rejected request must leave as they were.
     // ------------------------------------------------------------------------------------------------
 
+    /// <summary>
+    /// The business totals. A loan row with status <c>aborted</c> is left out: it records a financing that was refused
+    /// (its reservation failed), so that a retry answers the same refusal; it never lent anything, and it is projected
+    /// after the refusal was answered.
+    /// </summary>
     private async Task<string> Totals(HttpClient http, string[] ids)
     {
         await using var db = fixture.Database.Open();
@@ -239,7 +244,7 @@ public sealed class FuzzTests(ApiFixture fixture, ITestOutputHelper output) : IC
               (SELECT 'trees ' || count(*) FROM voucher_trees),
               (SELECT 'positions ' || coalesce(string_agg(x, ',' ORDER BY x), '') FROM (SELECT (to_jsonb(p) - 'projected_at' - 'updated_at')::text x FROM exposure_positions p) t),
               (SELECT 'alerts ' || count(*) FROM alerts),
-              (SELECT 'loans ' || coalesce(string_agg(x, ',' ORDER BY x), '') FROM (SELECT (to_jsonb(l) - 'projected_at' - 'unacked' - 'version')::text x FROM loans l) t),
+              (SELECT 'loans ' || coalesce(string_agg(x, ',' ORDER BY x), '') FROM (SELECT (to_jsonb(l) - 'projected_at' - 'unacked' - 'version')::text x FROM loans l WHERE status <> 'aborted') t),
               (SELECT 'groups ' || coalesce(string_agg(x, ',' ORDER BY x), '') FROM (SELECT (to_jsonb(g) - 'projected_at' - 'unacked' - 'version')::text x FROM guarantee_groups g) t),
               (SELECT 'pools ' || coalesce(string_agg(x, ',' ORDER BY x), '') FROM (SELECT (to_jsonb(r) - 'projected_at' - 'unacked' - 'version')::text x FROM risk_pools r) t))
             """);

@@ -107,6 +107,12 @@ public sealed class SiloProcess : IAsyncDisposable
     public IDictionary<string, string> Environment { get; } = new Dictionary<string, string>();
 
     /// <summary>Lines of output that contained a given text, counted since start.</summary>
+    /// <summary>The first line of output since the first start that contains a given text, or null.</summary>
+    public string? FirstOutput(string text)
+    {
+        lock (_lastLines) return _allLines.FirstOrDefault(l => l.Contains(text, StringComparison.Ordinal));
+    }
+
     public int CountOutput(string text)
     {
         lock (_lastLines) return _allLines.Count(l => l.Contains(text, StringComparison.Ordinal));

@@ -129,7 +129,7 @@ public sealed class TreeLedgerTests
     {
         var ledger = Issued(1000m);
         Assert.Equal(FaultCodes.NotFound, ledger.Split(S2, Root, [Y(500), Y(500)], Today).Fault!.Code);
-        Assert.Equal(FaultCodes.InvalidState, ledger.Split(Core, Root, [Y(500), Y(500)], Today).Fault!.Code);
+        Assert.Equal(FaultCodes.Forbidden, ledger.Split(Core, Root, [Y(500), Y(500)], Today).Fault!.Code);
     }
 
     [Fact]
@@ -153,7 +153,7 @@ public sealed class TreeLedgerTests
         Assert.Equal(("s2", VoucherStatus.Pending, 2), (r.Transferred.HolderId, r.Transferred.Status, r.Transferred.Tier));
         // The sender still sees what it passed on, and may no longer move it.
         Assert.True(ledger.Visible(S1, Root).IsOk);
-        Assert.Equal(FaultCodes.InvalidState, ledger.Transfer(S1, Root, "s3", Role.Supplier, Y(1), Today).Fault!.Code);
+        Assert.Equal(FaultCodes.Forbidden, ledger.Transfer(S1, Root, "s3", Role.Supplier, Y(1), Today).Fault!.Code);
     }
 
     [Fact]
