@@ -5,7 +5,9 @@ namespace SupplyChain.Api;
 /// <summary>The API alone, as a client of a cluster of silos found through the database.</summary>
 public static class ClientApiProgram
 {
-    public static async Task<int> Main(string[] args)
+    public static Task<int> Main(string[] args) => StartupRefusedException.ExitCodeOf(() => BuildAsync(args));
+
+    private static async Task<WebApplication> BuildAsync(string[] args)
     {
         var builder = WebApplication.CreateBuilder(args);
         builder.WebHost.UseUrls(builder.Configuration["urls"] ?? builder.Configuration["ASPNETCORE_URLS"] ?? "http://127.0.0.1:5080");
@@ -13,21 +15,9 @@ public static class ClientApiProgram
         // silos through its membership table: without it there is nothing to serve.
         var connectionString = builder.Configuration.GetConnectionString(ApiSetup.ConnectionStringName);
         if (connectionString is null)
-        {
-            Console.Error.WriteLine(
+            throw new StartupRefusedException(
                 "client-api needs ConnectionStrings__SupplyChain (the cluster's PostgreSQL). For a single process without a database, run the silo: dotnet run --project silo");
-            return 2;
-        }
-        string state;
-        try
-        {
-            state = await SchemaGate.PrepareAsync(connectionString);
-        }
-        catch (StartupRefusedException e)
-        {
-            Console.Error.WriteLine(e.Message);
-            return 2;
-        }
+        var state = await SchemaGate.PrepareAsync(connectionString);
         builder.AddPlatformApi();
         builder.UseOrleansClient(client =>
         {
@@ -54,7 +44,6 @@ public static class ClientApiProgram
         app.MapPlatformApi();
         app.MapHome("client-api", dashboard: false);
         app.PrintBannerWhenStarted("client-api", dashboard: false, state);
-        await app.RunAsync();
-        return 0;
+        return app;
     }
 }

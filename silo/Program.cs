@@ -10,21 +10,7 @@ namespace SupplyChain.Silo;
 /// <summary>One silo that also serves the HTTP API.</summary>
 public static class SiloProgram
 {
-    public static async Task<int> Main(string[] args)
-    {
-        WebApplication app;
-        try
-        {
-            app = await SiloHost.BuildAsync(args);
-        }
-        catch (StartupRefusedException e)
-        {
-            Console.Error.WriteLine(e.Message);
-            return 2;
-        }
-        await app.RunAsync();
-        return 0;
-    }
+    public static Task<int> Main(string[] args) => StartupRefusedException.ExitCodeOf(async () => await SiloHost.BuildAsync(args));
 }
 
 public static class SiloHost

@@ -5,7 +5,25 @@ using SupplyChain.Db;
 namespace SupplyChain.Api.Http;
 
 /// <summary>A start-up the process refuses, with one line saying why and what to do (no stack trace).</summary>
-public sealed class StartupRefusedException(string message) : Exception(message);
+public sealed class StartupRefusedException(string message) : Exception(message)
+{
+    /// <summary>Builds and runs a process: 0 when it stops, 2 with the one line on stderr when its start is refused.</summary>
+    public static async Task<int> ExitCodeOf(Func<Task<WebApplication>> build)
+    {
+        WebApplication app;
+        try
+        {
+            app = await build();
+        }
+        catch (StartupRefusedException e)
+        {
+            Console.Error.WriteLine(e.Message);
+            return 2;
+        }
+        await app.RunAsync();
+        return 0;
+    }
+}
 
 /// <summary>
 /// Before a silo or a client-api process uses its database: the database exists (created when the role may), and
