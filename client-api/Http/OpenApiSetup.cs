@@ -101,6 +101,30 @@ public static class OpenApiSetup
         [("RiskPoolDto", "status")] = Wire<PoolStatus>(),
     };
 
+    /// <summary>An example body for each request (ids as the platform makes them; amounts in yuan).</summary>
+    private static readonly Dictionary<string, string> Examples = new()
+    {
+        ["CreateParticipantRequest"] = """{"name":"Tier-1 Parts","kind":"supplier"}""",
+        ["CreateRiskStaffRequest"] = """{"name":"River Bank risk desk","funderId":"ptq3x8n2k5w7r9t4y6u8"}""",
+        ["CreateFacilityRequest"] = """{"funderId":"ptq3x8n2k5w7r9t4y6u8","obligorId":"pta2s4d6f8g2h4j6k8m2","limit":1000000,"annualRate":0.036,"expiresOn":"2030-12-31"}""",
+        ["SetLimitRequest"] = """{"limit":1500000}""",
+        ["SetIssuanceLimitRequest"] = """{"limit":5000000}""",
+        ["IssueVoucherRequest"] = """{"beneficiaryId":"ptb3c5d7e9f2g4h6j8k2","amount":100000,"maturityDate":"2027-03-01"}""",
+        ["SplitRequest"] = """{"amounts":[70000,30000]}""",
+        ["TransferRequest"] = """{"toId":"ptc4d6e8f2g4h6j8k2m4","amount":20000}""",
+        ["DiscountRequest"] = """{"funderId":"ptq3x8n2k5w7r9t4y6u8","amount":30000}""",
+        ["AdvanceClockRequest"] = """{"days":90}""",
+        ["PlaceOrderRequest"] = """{"supplierId":"ptb3c5d7e9f2g4h6j8k2","amount":50000,"paymentDate":"2027-02-01","reference":"PO-2026-001"}""",
+        ["FinanceOrderRequest"] = """{"funderId":"ptq3x8n2k5w7r9t4y6u8","amount":35000}""",
+        ["RepayLoanRequest"] = """{"amount":5000.50}""",
+        ["FormGroupRequest"] = """{"funderId":"ptq3x8n2k5w7r9t4y6u8","memberIds":["ptb3c5d7e9f2g4h6j8k2","ptc4d6e8f2g4h6j8k2m4","ptd5e7f9g2h4j6k8m2n4"],"groupLimit":200000,"memberCap":30000,"annualRate":0.06,"expiresOn":"2027-12-31"}""",
+        ["GroupLoanRequest"] = """{"amount":100000,"termDays":90}""",
+        ["CreatePoolRequest"] = """{"name":"County pool","leverage":4,"coverageRatio":0.5,"floor":20000}""",
+        ["ContributeRequest"] = """{"contributorId":"pte6f8g2h4j6k8m2n4p6","amount":30000}""",
+        ["EnrollRequest"] = """{"loanId":"lnf7g9h2j4k6m8n2p4q6"}""",
+        ["StressRequest"] = """{"defaultingIds":["pta2s4d6f8g2h4j6k8m2"]}""",
+    };
+
     /// <summary>Request properties that may be left out; every other request property is required.</summary>
     private static readonly HashSet<(string, string)> Optional =
     [
@@ -176,6 +200,7 @@ public static class OpenApiSetup
                 if (type.Name.EndsWith("Request", StringComparison.Ordinal) && schema.Properties is { Count: > 0 })
                 {
                     schema.AdditionalPropertiesAllowed = false;
+                    if (Examples.TryGetValue(type.Name, out var example)) schema.Examples = [JsonNode.Parse(example)!];
                     schema.Required = schema.Properties.Keys.Where(k => !Optional.Contains((type.Name, k))).ToHashSet();
                 }
                 return Task.CompletedTask;

@@ -175,6 +175,10 @@ public sealed class EdgeTests(ApiFixture fixture) : IClassFixture<ApiFixture>
             {
                 var schema = body.GetProperty("content").GetProperty("application/json").GetProperty("schema");
                 Assert.False(schema.GetProperty("additionalProperties").GetBoolean(), $"{where}: unknown properties not refused");
+                Assert.True(schema.TryGetProperty("examples", out var examples) && examples.GetArrayLength() == 1, $"{where}: no example body");
+                var example = examples[0];
+                foreach (var property in example.EnumerateObject())
+                    Assert.True(schema.GetProperty("properties").TryGetProperty(property.Name, out _), $"{where}: the example's '{property.Name}' is not in the schema");
             }
         }
 
