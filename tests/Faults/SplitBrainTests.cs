@@ -64,8 +64,25 @@ public sealed class SplitBrainTests(ITestOutputHelper output) : IAsyncLifetime
         _db.Dispose();
     }
 
+    /// <summary>
+    /// Rounds of the scenario until a stale activation was caught writing (at most three). Whether the resumed silo still
+    /// holds its activations when it serves the waiting requests is a race with failure detection (on a loaded machine
+    /// it sometimes learns first that it was declared dead, and then every request meets fresh state: safe, but the fence
+    /// is not exercised). Every round checks the invariants in full; only the premise is retried.
+    /// </summary>
     [Fact]
     public async Task AtMostOneOfConflictingOperations_TakesEffect_AndStaleActivationsCannotWrite()
+    {
+        var fenced = 0;
+        for (var round = 1; round <= 3 && fenced == 0; round++)
+        {
+            if (round > 1) await _silos[0].StartAsync(); // the frozen silo was killed at the end of the last round
+            fenced += await Round(round);
+        }
+        Assert.True(fenced >= 1, "no stale activation tried to write in three rounds: the fence was not exercised");
+    }
+
+    private async Task<int> Round(int round)
     {
         var (paused, live) = (_silos[0], _silos[1]);
         var s = new Scenario(key => paused.Client(key));
@@ -132,11 +149,11 @@ public sealed class SplitBrainTests(ITestOutputHelper output) : IAsyncLifetime
             else Assert.True(answer.Status == HttpStatusCode.Conflict && answer.Code == "invalid_state",
                 $"{roots[i]}: the stale request answered {(int)answer.Status} {answer.Text} with {refusals} fenced writes of its tree");
         }
-        output.WriteLine($"{roots.Count} fragments: {splitWon} splits acknowledged through the live silo, {transferWon} transfers acknowledged " +
+        output.WriteLine($"round {round}, {roots.Count} fragments: {splitWon} splits acknowledged through the live silo, {transferWon} transfers acknowledged " +
                          $"through the resumed one; stale requests: {string.Join(", ", outcomes)}; {fenced} refused by the version fence");
         Assert.Equal(roots.Count, splitWon);
         Assert.Equal(0, transferWon);
         Assert.Equal(0, both);
-        Assert.True(fenced >= 1, "no stale activation tried to write: the fence was not exercised");
+        return fenced;
     }
 }

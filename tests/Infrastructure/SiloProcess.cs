@@ -87,8 +87,12 @@ public sealed class SiloProcess : IAsyncDisposable
         using var http = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(5) };
         await Eventually.True(async () =>
         {
-            if (_process.HasExited) throw new InvalidOperationException(
+            if (_process.HasExited)
+            {
+                _process.WaitForExit(); // it has exited: this waits only for its redirected output to be read to the end
+                throw new InvalidOperationException(
                 $"{_executable} exited at start (code {_process.ExitCode}); whole log: {LogPath}\n" + RecentOutput);
+            }
             try
             {
                 return (await http.GetAsync("/health/ready")).IsSuccessStatusCode;
