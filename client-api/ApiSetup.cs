@@ -64,6 +64,7 @@ public static class ApiSetup
         v1.MapRiskPoolsApi();
         v1.MapRiskApi();
         v1.MapAdminApi();
+        app.MapConsole();
         app.MapFallback("/v1/{**rest}", () => ApiResponse.NotFound("Resource"));
         app.MapFallback(Edge.NotFoundOutsideApi);
         return app;

@@ -11,6 +11,7 @@ public static class Home
     /// <summary>The process's pages, in the order the banner and <c>/</c> list them.</summary>
     private static IEnumerable<(string Name, string Path, string Note)> Pages(bool dashboard)
     {
+        yield return ("Risk console", "/console", "exposures, groups, pools, alerts and the stress test; sign in with a risk-staff or operator key");
         yield return ("API page", "/docs", "every endpoint, with its schema; try it from the page with an API key");
         yield return ("OpenAPI", "/openapi/v1.json", "the machine-readable contract");
         if (dashboard) yield return ("Dashboard", "/dashboard", "Orleans grains and silos; the operator key is its password");
