@@ -35,6 +35,13 @@ if ! pg_answers; then
 fi
 pg_answers || { echo "PostgreSQL does not answer on 127.0.0.1:5432"; echo "0 passed, 1 failed"; exit 1; }
 
+# The risk console's tests drive a real browser: Debian's chromium (Playwright cannot download its own here).
+if [ -z "${SUPPLYCHAIN_CHROMIUM:-}" ] && [ ! -x /usr/bin/chromium ]; then
+  echo "Installing chromium from Debian packages..."
+  as_root apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq chromium >/dev/null
+fi
+
 rm -rf artifacts/silo-logs
 mkdir -p artifacts
 # Silo processes started by the fault tests write their whole output here (named in failure messages).

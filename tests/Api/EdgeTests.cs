@@ -73,7 +73,7 @@ public sealed class EdgeTests(ApiFixture fixture) : IClassFixture<ApiFixture>
         var home = await http.GetAsync("/");
         Assert.Equal(HttpStatusCode.OK, home.StatusCode);
         var page = await home.Content.ReadAsStringAsync();
-        foreach (var link in new[] { "/docs", "/openapi/v1.json", "/dashboard", "/health/ready" }) Assert.Contains($"href=\"{link}\"", page);
+        foreach (var link in new[] { "/console", "/docs", "/openapi/v1.json", "/dashboard", "/health/ready" }) Assert.Contains($"href=\"{link}\"", page);
 
         var nothing = await http.GetAsync("/no-such-page");
         Assert.Equal(HttpStatusCode.NotFound, nothing.StatusCode);
