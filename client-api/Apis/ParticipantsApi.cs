@@ -54,11 +54,9 @@ public static class ParticipantsApi
         if (problem is not null) return problem;
         var v = new Validation();
         var name = Name(v, body!.Name);
-        if (body.FunderId is not null && v.Id("funderId", body.FunderId) is { } funderId && Ids.IsWellFormed(funderId))
-        {
-            var funder = await grains.GetGrain<IParticipantGrain>(body.FunderId).Get();
-            if (funder?.Role != Role.Funder) v.Add("funderId", "must be the id of a funder");
-        }
+        if (body.FunderId is not null && Ids.IsWellFormed(v.Id("funderId", body.FunderId))
+            && (await grains.GetGrain<IParticipantGrain>(body.FunderId).Get())?.Role != Role.Funder)
+            v.Add("funderId", "must be the id of a funder");
         if (!v.IsValid) return v.Problem();
 
         var id = Ids.RiskStaff(http.OperationId());
@@ -72,7 +70,7 @@ public static class ParticipantsApi
     private static async Task<ApiResponse> Get(HttpContext http, string id, IGrainFactory grains)
     {
         var caller = http.Caller();
-        if ((!caller.IsStaff && caller.Id != id)) return ApiResponse.NotFound("Participant");
+        if (!caller.IsStaff && caller.Id != id) return ApiResponse.NotFound("Participant");
         var p = await grains.GetGrain<IParticipantGrain>(id).Get();
         return p is null ? ApiResponse.NotFound("Participant") : ApiResponse.Ok(ParticipantDto.From(p));
     }

@@ -43,6 +43,10 @@ public sealed class ApiResponse : IResult
                 new ProblemBody($"https://supplychain.local/problems/{code}", title, status, detail, code, errors, correlationId), Json.Options),
             null);
 
+    /// <summary>A problem titled from its code (<see cref="Titles"/>).</summary>
+    public static ApiResponse Titled(int status, string code, string detail, string? correlationId = null) =>
+        Problem(status, code, Titles.For(code), detail, correlationId: correlationId);
+
     public static ApiResponse From(Fault fault) => Problem(fault.Status, fault.Code, Titles.For(fault.Code), fault.Detail,
         fault.Field is null ? null : new Dictionary<string, string[]> { [fault.Field] = [fault.Detail] });
 
@@ -90,7 +94,6 @@ internal static class Titles
         FaultCodes.IdempotencyKeyInFlight => "A request with this Idempotency-Key is still running.",
         FaultCodes.Conflict => "The request conflicts with the current state.",
         FaultCodes.RequestRejected => "The server refused the request.",
-        FaultCodes.InternalError => "The request failed.",
         _ => "The request failed.",
     };
 }

@@ -12,7 +12,7 @@ namespace SupplyChain.Api.Http;
 public static class Edge
 {
     /// <summary>Route values that are not ids (they are checked by their endpoint against a fixed set).</summary>
-    private static readonly HashSet<string> NotIds = new(StringComparer.OrdinalIgnoreCase) { "kind", "rest" };
+    private static readonly HashSet<string> NotIds = new(StringComparer.OrdinalIgnoreCase) { "kind" };
 
     /// <summary>
     /// A path id that cannot be an id (empty, blank, too long, characters no id has) names nothing: 404, as for an
@@ -46,11 +46,11 @@ public static class Edge
         var correlationId = CorrelationId(context);
         context.Response.Headers["X-Correlation-Id"] = correlationId;
         ApiResponse problem = error is BadHttpRequestException bad && bad.StatusCode is >= 400 and < 500
-            ? ApiResponse.Problem(bad.StatusCode, FaultCodes.RequestRejected, "The server refused the request.",
+            ? ApiResponse.Titled(bad.StatusCode, FaultCodes.RequestRejected,
                 bad.StatusCode == StatusCodes.Status413PayloadTooLarge
                     ? "The request body is larger than the server accepts."
                     : "The request could not be read as HTTP.", correlationId: correlationId)
-            : ApiResponse.Problem(500, FaultCodes.InternalError, "The request failed.",
+            : ApiResponse.Titled(500, FaultCodes.InternalError,
                 "The request could not be completed. It is safe to retry with the same Idempotency-Key; " +
                 "quote the correlation id if it persists.", correlationId: correlationId);
         await problem.ExecuteAsync(context);
@@ -66,15 +66,12 @@ public static class Edge
         var status = http.Response.StatusCode;
         var (code, detail) = status switch
         {
-            401 => (FaultCodes.Unauthenticated, "Send a valid API key as 'Authorization: Bearer <apiKey>'."),
-            403 => (FaultCodes.Forbidden, "This caller may not do that."),
             404 => (FaultCodes.NotFound, "Nothing is at this path."),
             405 => (FaultCodes.RequestRejected, $"This path does not take {http.Request.Method}."),
             >= 500 => (FaultCodes.InternalError, "The request could not be completed."),
             _ => (FaultCodes.RequestRejected, "The server refused the request."),
         };
-        await ApiResponse.Problem(status, code, Titles.For(code), detail,
-            correlationId: status >= 500 ? CorrelationId(http) : null).ExecuteAsync(http);
+        await ApiResponse.Titled(status, code, detail, status >= 500 ? CorrelationId(http) : null).ExecuteAsync(http);
     }
 
     /// <summary>Any other path outside /v1 that matches nothing: a problem too, not an empty 404.</summary>

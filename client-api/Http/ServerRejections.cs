@@ -47,7 +47,7 @@ public static class ServerRejections
             413 => "The request body is larger than the server accepts.",
             _ => "The request is not valid HTTP (for example a NUL or control character in the path, or a malformed request line or header).",
         };
-        var body = ApiResponse.Problem(status, SupplyChain.Grains.Common.FaultCodes.RequestRejected, "The server refused the request.", detail).Body;
+        var body = ApiResponse.Titled(status, SupplyChain.Grains.Common.FaultCodes.RequestRejected, detail).Body;
         var head = Encoding.ASCII.GetString(written[..at]);
         var tail = Encoding.ASCII.GetString(written[(at + EmptyBody.Length)..]);
         var rewritten = $"{head}\r\nContent-Type: application/problem+json; charset=utf-8\r\nContent-Length: {body.Length}\r\n{tail}";
