@@ -62,6 +62,7 @@ public static class ApiSetup
         v1.MapLendingApi();
         v1.MapGroupsApi();
         v1.MapRiskPoolsApi();
+        v1.MapCreditApi();
         v1.MapRiskApi();
         v1.MapAdminApi();
         app.MapConsole();

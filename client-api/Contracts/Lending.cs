@@ -22,15 +22,15 @@ public sealed record WaterfallDto(decimal Loss, IReadOnlyList<GuarantorCallDto> 
 }
 
 /// <summary>
-/// A loan as API.md gives it, plus what it paid so far. A loan draws on an order or a guarantee group, and may be enrolled
-/// in a risk pool. The waterfall is null until the loan defaults in a group or a pool and its loss has been borne.
+/// A loan as API.md gives it, plus what it paid so far. A loan draws on an order, a guarantee group or a credit line, and
+/// may be enrolled in a risk pool. The waterfall is null until the loan defaults in a group or a pool and its loss has been borne.
 /// </summary>
 public sealed record LoanDto(string Id, string BorrowerId, string FunderId, string? OrderId, string? GroupId, string? PoolId,
-    decimal Principal, decimal OutstandingPrincipal, decimal AccruedInterest, decimal AnnualRate, DateOnly DisbursedOn, DateOnly DueDate,
+    string? CreditLineId, decimal Principal, decimal OutstandingPrincipal, decimal AccruedInterest, decimal AnnualRate, DateOnly DisbursedOn, DateOnly DueDate,
     string Status, decimal InterestPaid, IReadOnlyList<LoanRepaymentDto> Repayments, WaterfallDto? Waterfall)
 {
     public static LoanDto From(Loan l) =>
-        new(l.Id, l.BorrowerId, l.FunderId, l.OrderId, l.GroupId, l.PoolId, l.Principal.Yuan, l.OutstandingPrincipal.Yuan, l.AccruedInterest.Yuan,
+        new(l.Id, l.BorrowerId, l.FunderId, l.OrderId, l.GroupId, l.PoolId, l.CreditLineId, l.Principal.Yuan, l.OutstandingPrincipal.Yuan, l.AccruedInterest.Yuan,
             l.AnnualRate, l.DisbursedOn, l.DueDate, l.Status.Wire(), l.InterestPaid.Yuan,
             l.Repayments.Select(r => new LoanRepaymentDto(r.On, r.Amount.Yuan, r.Interest.Yuan, r.Principal.Yuan, r.Source, r.VoucherId)).ToList(),
             WaterfallDto.From(l.Waterfall));

@@ -76,6 +76,13 @@ public static class OpenApiSetup
         ["GET v1/risk-pools/{id}"] = ("getRiskPool", "A pool with its balance, capacity, contributions and payouts."),
         ["POST v1/risk-pools/{id}/contributions"] = ("contributeToPool", "A sponsor, funder or core adds money to a pool."),
         ["POST v1/risk-pools/{id}/enrollments"] = ("enrollLoan", "A loan's funder puts the loan under a pool's cover."),
+        ["GET v1/credit/scores/{supplierId}"] = ("getCreditScore", "A supplier's score 0–1000 from the published scorecard, each factor with its value and points."),
+        ["POST v1/credit/policies"] = ("publishCreditPolicy", "A funder publishes its lending policy (it replaces the last): minimum grade, rates, line share, maximum line and term."),
+        ["GET v1/credit/policies/{funderId}"] = ("getCreditPolicy", "A funder's current lending policy."),
+        ["POST v1/credit/applications"] = ("applyForCredit", "A supplier applies to a funder and is approved (with a credit line) or declined, with the reasons, at once."),
+        ["GET v1/credit/lines/{id}"] = ("getCreditLine", "A credit line: limit, what is drawn, rate, expiry, and the signals that suspend it."),
+        ["POST v1/credit/lines/{id}/draws"] = ("drawOnCreditLine", "The supplier draws a loan within the line's room for up to the policy's term."),
+        ["GET v1/risk/signals"] = ("listSignals", "Early-warning signals on suppliers, with their evidence, in the order they were raised or cleared."),
         ["GET v1/risk/exposures"] = ("listExposures", "Exposures by obligor, funder, group or pool, largest first."),
         ["GET v1/risk/exposures/{kind}/{id}"] = ("getExposure", "One exposure in detail: by status, tier, holder type and counterparty."),
         ["GET v1/risk/chains/{coreId}"] = ("getChain", "A core's supply chain: holders by tier, funder-held against supplier-held."),
@@ -99,6 +106,13 @@ public static class OpenApiSetup
         [("LoanDto", "status")] = Wire<LoanStatus>(),
         [("GuaranteeGroupDto", "status")] = Wire<GroupStatus>(),
         [("RiskPoolDto", "status")] = Wire<PoolStatus>(),
+        [("CreditPolicyRequest", "minGrade")] = ["A", "B", "C", "D"],
+        [("CreditPolicyDto", "minGrade")] = ["A", "B", "C", "D"],
+        [("CreditScoreDto", "grade")] = ["A", "B", "C", "D", "E"],
+        [("CreditLineDto", "grade")] = ["A", "B", "C", "D", "E"],
+        [("CreditLineDto", "status")] = ["active", "suspended"],
+        [("CreditDecisionDto", "decision")] = ["approved", "declined"],
+        [("CreditSignalDto", "kind")] = ["falling_receipts", "core_overdue", "guarantor_called", "loan_overdue"],
     };
 
     /// <summary>An example body for each request (ids as the platform makes them; amounts in yuan).</summary>
@@ -123,12 +137,18 @@ public static class OpenApiSetup
         ["ContributeRequest"] = """{"contributorId":"pte6f8g2h4j6k8m2n4p6","amount":30000}""",
         ["EnrollRequest"] = """{"loanId":"lnf7g9h2j4k6m8n2p4q6"}""",
         ["StressRequest"] = """{"defaultingIds":["pta2s4d6f8g2h4j6k8m2"]}""",
+        ["CreditPolicyRequest"] = """{"funderId":"ptq3x8n2k5w7r9t4y6u8","minGrade":"C","ratesByGrade":{"A":0.045,"B":0.055,"C":0.07},"lineShare":0.3,"maxLimit":500000,"maxTermDays":180}""",
+        ["RatesByGradeRequest"] = """{"A":0.045,"B":0.055,"C":0.07,"D":0.09}""",
+        ["CreditApplicationRequest"] = """{"funderId":"ptq3x8n2k5w7r9t4y6u8"}""",
+        ["CreditDrawRequest"] = """{"amount":20000,"termDays":60}""",
     };
 
     /// <summary>Request properties that may be left out; every other request property is required.</summary>
     private static readonly HashSet<(string, string)> Optional =
     [
         ("CreateRiskStaffRequest", "funderId"), ("IssueVoucherRequest", "orderId"), ("SetIssuanceLimitRequest", "limit"),
+        // Only the grades from A to the policy's minimum need a rate.
+        ("RatesByGradeRequest", "A"), ("RatesByGradeRequest", "B"), ("RatesByGradeRequest", "C"), ("RatesByGradeRequest", "D"),
     ];
 
     private static string[] Wire<T>() where T : struct, Enum => Enum.GetNames<T>().Select(n => n.ToLowerInvariant()).ToArray();

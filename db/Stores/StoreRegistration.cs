@@ -18,6 +18,7 @@ public static class StoreRegistration
             services.AddSingleton<IGroupPoolIndex, InMemoryGroupPoolIndex>();
             services.AddSingleton<IExposureStore, InMemoryExposureStore>();
             services.AddSingleton<IAlertStore, InMemoryAlertStore>();
+            services.AddSingleton<ICreditIndex, InMemoryCreditIndex>();
             return services;
         }
         services.AddSingleton(_ => NpgsqlDataSource.Create(Database.Tune(connectionString)));
@@ -31,6 +32,7 @@ public static class StoreRegistration
         services.AddSingleton<IGroupPoolIndex, PostgresGroupPoolIndex>();
         services.AddSingleton<IExposureStore, PostgresExposureStore>();
         services.AddSingleton<IAlertStore, PostgresAlertStore>();
+        services.AddSingleton<ICreditIndex, PostgresCreditIndex>();
         return services;
     }
 }

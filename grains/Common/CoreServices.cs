@@ -16,6 +16,8 @@ public static class CoreServices
         services.TryAddSingleton(sp => new PlatformTime(TimeProvider.System));
         services.Configure<ClockOptions>(configuration.GetSection(ClockOptions.Section));
         services.Configure<PlatformRules>(configuration.GetSection(PlatformRules.Section));
+        services.Configure<Credit.CreditRules>(configuration.GetSection(Credit.CreditRules.Section));
+        services.AddSingleton(sp => new Credit.Scorecard(sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<Credit.CreditRules>>().Value));
         services.AddSingleton<PlatformClock>();
         return services;
     }

@@ -15,7 +15,7 @@ public sealed partial class LoanGrain
     {
         if (S.Phase != LoanPhase.Disbursed) await Reload();
         if (S.Phase != LoanPhase.Disbursed || caller.Id != S.FunderId) return Fault.NotFound("Loan");
-        var today = await clock.TodayAsync();
+        var today = await TodayAsync();
         if (S.PoolId is not null)
             return S.PoolId == poolId && S.EnrollOperationId == operationId
                 ? Outcome<Loan>.Ok(View(today))

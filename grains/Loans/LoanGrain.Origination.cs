@@ -16,11 +16,11 @@ public sealed partial class LoanGrain
     public async Task<Outcome<Loan>> Originate(Caller caller, string operationId, DrawLoan command)
     {
         using var scope = logger.BeginScope(new Dictionary<string, object> { ["OperationId"] = operationId, ["LoanId"] = LoanId });
-        if (await OwnerIntent.ReplayAsync(S.Intent, S.OriginationOperationId, operationId, Outbox, async () => View(await clock.TodayAsync()),
+        if (await OwnerIntent.ReplayAsync(S.Intent, S.OriginationOperationId, operationId, Outbox, async () => View(await TodayAsync()),
                 S.AbortedBecause, "A loan with this id already exists.", "Another financing with this id is in progress.") is { } replayed)
             return replayed;
 
-        var today = await clock.TodayAsync();
+        var today = await TodayAsync();
         if (S.Phase == LoanPhase.None)
         {
             if (command.FunderId is not null)

@@ -32,6 +32,7 @@ public sealed partial class LoanGrain
     {
         if (S.PendingSettlement is not { } pinned || pinned.RootId != rootId) return; // applied already, or never pinned
         var principalBefore = S.OutstandingFen;
+        _businessDate = pinned.On; // repaid as of the day the voucher pinned its payoff
         if (amount.Fen >= pinned.PayoffFen) Ledger.SettleInFull(pinned.PayoffFen, pinned.On, rootId);
         else Ledger.Pay(amount.Fen, pinned.On > S.AccruedTo ? pinned.On : S.AccruedTo, rootId, "voucher", rootId);
         S.PendingSettlement = null;

@@ -32,8 +32,9 @@ public sealed partial class LoanGrain(
     private EntityRef FacilityRef => EntityRef.Facility(Ids.Facility(S.FunderId, S.BorrowerId));
     private string? OrderId => S.DrawsOn is { Kind: EntityKind.Order } order ? order.Id : null;
     private string? GroupId => S.DrawsOn is { Kind: EntityKind.Group } group ? group.Id : null;
+    private string? CreditLineId => S.DrawsOn is { Kind: EntityKind.CreditLine } line ? line.Id : null;
 
-    /// <summary>A loan on an order takes its rate and room from the funder's facility; a group sets its rate and is the limit.</summary>
+    /// <summary>A loan on an order takes its rate and room from the funder's facility; a group or a credit line sets its rate and is the limit.</summary>
     private bool DrawsOnFacility => S.DrawsOn?.Kind == EntityKind.Order;
 
     /// <summary>Loan exposure is on the borrower, a guarantee call's on the member called: each event goes on its obligor's stream.</summary>
@@ -64,7 +65,7 @@ public sealed partial class LoanGrain(
         // An activation that thinks the loan does not exist reads storage again: it may be a stale one.
         if (S.Phase != LoanPhase.Disbursed) await Reload();
         if (!await CanSee(caller)) return Fault.NotFound("Loan");
-        var today = await clock.TodayAsync();
+        var today = await TodayAsync();
         await CatchUp(today);
         return Outcome<Loan>.Ok(View(today));
     }
@@ -73,7 +74,7 @@ public sealed partial class LoanGrain(
     {
         if (S.Phase != LoanPhase.Disbursed) await Reload();
         if (S.Phase != LoanPhase.Disbursed || caller.Id != S.BorrowerId) return Fault.NotFound("Loan");
-        var today = await clock.TodayAsync();
+        var today = await TodayAsync();
         if (S.Repayments.Any(r => r.OperationId == operationId))
         {
             await Outbox.DeliverAsync(); // the first attempt may have died before its notices went out
@@ -97,8 +98,13 @@ public sealed partial class LoanGrain(
 
     public async Task CatchUp()
     {
-        if (S.Phase == LoanPhase.Disbursed) await CatchUp(await clock.TodayAsync());
+        if (S.Phase == LoanPhase.Disbursed) await CatchUp(await TodayAsync());
     }
+
+    /// <summary>The business date of the running operation, remembered for the exposure events its write adds.</summary>
+    private DateOnly? _businessDate;
+
+    private async Task<DateOnly> TodayAsync() => (_businessDate = await clock.TodayAsync()).Value;
 
     private async Task CatchUp(DateOnly today)
     {
@@ -170,7 +176,7 @@ public sealed partial class LoanGrain(
             new Money(S.Status == LoanStatus.Repaid ? 0 : Ledger.AccruedOn(today)), S.AnnualRate, S.DisbursedOn, S.DueDate, S.Status,
             new Money(S.InterestPaidFen),
             S.Repayments.Select(r => new LoanRepayment(r.On, new Money(r.AmountFen), new Money(r.InterestFen), new Money(r.PrincipalFen), r.Source, r.VoucherId)).ToList(),
-            GroupId, WaterfallView(), S.PoolId);
+            GroupId, WaterfallView(), S.PoolId, CreditLineId);
 
     /// <summary>One fenced write, with the notices and the exposure event its change causes; then the read model and the event go out.</summary>
     private async Task Write(string? eventKind = null)
@@ -180,7 +186,7 @@ public sealed partial class LoanGrain(
         if (!Equals(now, S.Exposed))
         {
             S.ExposureOutbox.Add(new ExposureEvent($"{LoanId}:{S.Version}:{LoanId}", LoanId, LoanId, S.BorrowerId, S.Exposed, now, time.UtcNow,
-                eventKind ?? "changed"));
+                eventKind ?? "changed", _businessDate, OrderId, S.DueDate));
             S.Exposed = now;
         }
         await state.WriteOrDeactivateAsync(this);

@@ -12,6 +12,7 @@ public sealed class MaturitySweepGrain(
     IVoucherIndex index,
     ILoanIndex loans,
     IGroupPoolIndex groupsAndPools,
+    ICreditIndex credit,
     IOptions<PlatformRules> rules,
     ILogger<MaturitySweepGrain> logger) : Grain, IMaturitySweepGrain, IRemindable
 {
@@ -70,6 +71,10 @@ public sealed class MaturitySweepGrain(
             var again = await loans.DueLoansAsync(today, rules.Value.DefaultAfterOverdueDays, Batch);
             if (again.SequenceEqual(due)) break;
         }
+        // Once a business day every supplier's credit looks at what the date changes (falling receipts, its cores' standing).
+        // One-way: each looks in its own time; one that misses it (a silo died) is asked again on the next tick.
+        var profiles = await credit.DueForEvaluationAsync(today, 20_000);
+        await Each(profiles, s => GrainFactory.GetGrain<Credit.ISupplierCreditGrain>(s).Reevaluate(), "re-evaluate credit of");
         if (total + loanTotal > 0)
             logger.LogInformation("Maturity sweep for {Today}: {Trees} trees and {Loans} loans asked to catch up", today, total, loanTotal);
         return total + loanTotal;

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using SupplyChain.Grains.Common;
 using SupplyChain.Grains.Participants;
@@ -5,8 +6,14 @@ using SupplyChain.Grains.Protocol;
 
 namespace SupplyChain.Grains.Orders;
 
-public sealed class OrderState
+public sealed class OrderState : IOutboxState
 {
+    /// <summary>What the order tells others (the supplier's credit profile of what it received), delivered until each answered.</summary>
+    public List<Notice> Notices { get; set; } = new();
+
+    /// <summary>An order emits no exposure events (it is not an exposure); the outbox's other half stays empty.</summary>
+    public List<SupplyChain.Grains.Risk.ExposureEvent> ExposureOutbox { get; set; } = new();
+
     public string PlaceOperationId { get; set; } = "";
     public string BuyerId { get; set; } = "";
     public string SupplierId { get; set; } = "";
@@ -41,19 +48,23 @@ public sealed class OrderGrain(
     [PersistentState("order", Storage.Name)] IPersistentState<OrderState> state,
     PlatformClock clock,
     PlatformTime time,
-    IOptions<PlatformRules> rules) : Grain, IOrderGrain
+    IOptions<PlatformRules> rules,
+    ILogger<OrderGrain> logger) : Grain, IOrderGrain
 {
     private ReservationSweep? _sweep;
+    private DurableOutbox? _outbox;
+
+    private DurableOutbox Outbox => _outbox ??= new DurableOutbox(this, GrainFactory, EntityRef.Order(this.GetPrimaryKeyString()), () => S, logger);
 
     private OrderState S => state.State;
     private string OrderId => this.GetPrimaryKeyString();
     private ReservationBook Book => new(S.Loans);
 
-    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         S.Upgrade();
         EnsureSweep();
-        return Task.CompletedTask;
+        await Outbox.RecoverAsync(); // a process may have died between a write and its notices
     }
 
     public async Task<Outcome<Order>> Place(Caller caller, string operationId, PlaceOrder command)
@@ -73,7 +84,9 @@ public sealed class OrderGrain(
         S.PaymentDate = command.PaymentDate;
         S.Reference = command.Reference;
         S.Status = OrderStatus.Confirmed;
+        S.Notices.Add(Notice.Receipt(S.SupplierId, OrderId, S.BuyerId, S.AmountFen, today));
         await state.WriteOrDeactivateAsync(this);
+        await Outbox.DeliverAsync();
         return Outcome<Order>.Ok(View());
     }
 
@@ -91,7 +104,9 @@ public sealed class OrderGrain(
             return Fault.InvalidState("A loan draws on this order; it cannot be cancelled until the loan is repaid.");
         S.Status = OrderStatus.Cancelled;
         S.CancelOperationId = operationId;
+        S.Notices.Add(Notice.Receipt(S.SupplierId, OrderId, S.BuyerId, 0, await clock.TodayAsync()));
         await state.WriteOrDeactivateAsync(this);
+        await Outbox.DeliverAsync();
         return Outcome<Order>.Ok(View());
     }
 

@@ -20,6 +20,8 @@ public enum NoticeKind
     Unpin,
     /// <summary>The voucher <see cref="Notice.Item"/> that paid the order <see cref="Notice.Target"/> was cancelled: the order is unpaid again.</summary>
     Reopen,
+    /// <summary>The supplier <see cref="Notice.Target"/> received <see cref="Notice.AmountFen"/> from the core <see cref="Notice.Counterparty"/> on <see cref="Notice.On"/> (an order, <see cref="Notice.Item"/>; 0 when cancelled).</summary>
+    Receipt,
 }
 
 /// <summary>An effect on another grain, stored in the sender's state with the change that caused it.</summary>
@@ -31,6 +33,12 @@ public sealed class Notice
     public string Item { get; set; } = "";
     public long AmountFen { get; set; }
     public long Version { get; set; }
+
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public string? Counterparty { get; set; }
+
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public DateOnly? On { get; set; }
 
     public static Notice Commit(EntityRef target, string item) => new() { Kind = NoticeKind.Commit, Target = target, Item = item };
     public static Notice Release(EntityRef target, string item) => new() { Kind = NoticeKind.Release, Target = target, Item = item };
@@ -46,6 +54,9 @@ public sealed class Notice
 
     public static Notice Reopen(string orderId, string rootId) => new() { Kind = NoticeKind.Reopen, Target = EntityRef.Order(orderId), Item = rootId };
 
+    public static Notice Receipt(string supplierId, string orderId, string coreId, long amountFen, DateOnly on) =>
+        new() { Kind = NoticeKind.Receipt, Target = EntityRef.SupplierCredit(supplierId), Item = orderId, Counterparty = coreId, AmountFen = amountFen, On = on };
+
     /// <summary>Sends it. Every receiver is idempotent, so a notice may be delivered again after a crash.</summary>
     public Task DeliverAsync(IGrainFactory grains) => Kind switch
     {
@@ -56,6 +67,7 @@ public sealed class Notice
         NoticeKind.Settle => grains.GetGrain<ILoanGrain>(Target.Id).Settle(Item, new Money(AmountFen)),
         NoticeKind.Unpin => grains.GetGrain<ILoanGrain>(Target.Id).ReleaseSettlement(Item),
         NoticeKind.Reopen => grains.GetGrain<IOrderGrain>(Target.Id).Reopen(Item),
+        NoticeKind.Receipt => grains.GetGrain<Credit.ISupplierCreditGrain>(Target.Id).RecordReceipt(new Credit.Receipt($"order:{Item}", Counterparty!, new Money(AmountFen), On!.Value)),
         _ => throw new InvalidOperationException($"Unknown notice {Kind}"),
     };
 }

@@ -1,3 +1,5 @@
+using SupplyChain.Grains.Common;
+using SupplyChain.Grains.Credit;
 using SupplyChain.Grains.Facilities;
 using SupplyChain.Grains.Groups;
 using SupplyChain.Grains.Loans;
@@ -17,6 +19,7 @@ internal static class Refs
         EntityKind.Order => grains.GetGrain<IOrderGrain>(holder.Id),
         EntityKind.Group => grains.GetGrain<IGuaranteeGroupGrain>(holder.Id),
         EntityKind.Pool => grains.GetGrain<IRiskPoolGrain>(holder.Id),
+        EntityKind.CreditLine => CreditOf(grains, holder.Id),
         _ => throw new InvalidOperationException($"{holder} holds no reservation book."),
     };
 
@@ -38,6 +41,11 @@ internal static class Refs
     {
         EntityKind.Order => grains.GetGrain<IOrderGrain>(loanBase.Id),
         EntityKind.Group => grains.GetGrain<IGuaranteeGroupGrain>(loanBase.Id),
+        EntityKind.CreditLine => CreditOf(grains, loanBase.Id),
         _ => throw new InvalidOperationException($"A loan cannot draw on {loanBase}."),
     };
+
+    /// <summary>A credit line lives in its supplier's credit grain; its id names the supplier.</summary>
+    private static ISupplierCreditGrain CreditOf(IGrainFactory grains, string lineId) =>
+        grains.GetGrain<ISupplierCreditGrain>(Ids.SupplierOfLine(lineId) ?? throw new InvalidOperationException($"{lineId} is not a credit line id."));
 }

@@ -4,6 +4,7 @@ using Orleans.Streams;
 using Orleans.Streams.Core;
 using SupplyChain.Db.Stores;
 using SupplyChain.Grains.Common;
+using SupplyChain.Grains.Credit;
 using SupplyChain.Grains.Protocol;
 
 namespace SupplyChain.Grains.Risk;
@@ -19,6 +20,7 @@ namespace SupplyChain.Grains.Risk;
 public sealed class ObligorRiskGrain(
     IExposureStore store,
     IAlertStore alerts,
+    ICreditIndex credit,
     PlatformTime time,
     IOptions<PlatformRules> rules,
     ILogger<ObligorRiskGrain> logger)
@@ -83,13 +85,48 @@ public sealed class ObligorRiskGrain(
                     await alerts.CheckConcentrationAsync(funder, rules.Value.ConcentrationThreshold, time.UtcNow);
                     _concentrationToCheck.Remove(funder);
                 }
+                // Suppliers' credit profiles are kept from the same events: each is told before the producers stop re-sending,
+                // and ignores what it has seen, so a failure here only means the events come again.
+                await InformSuppliers(events);
                 Acknowledge(received);
+                if (events.Any(ChangesStanding)) await AskSuppliersToLookAgain();
             }
             catch (Exception e)
             {
                 logger.LogWarning(e, "Applied {Count} exposure events of {ObligorId} but could not finish checking concentration or acknowledging; " +
                                      "unacknowledged events are re-sent and ignored as duplicates", events.Count, this.GetPrimaryKeyString());
             }
+        }
+    }
+
+    /// <summary>The events a supplier's credit depends on: vouchers it accepted, its loans, the guarantee calls it owes; grouped by supplier.</summary>
+    private async Task InformSuppliers(List<ExposureEvent> events)
+    {
+        foreach (var supplier in events.Select(e => (Supplier: CreditSubject(e), Event: e)).Where(x => x.Supplier is not null).GroupBy(x => x.Supplier!))
+            await GrainFactory.GetGrain<ISupplierCreditGrain>(supplier.Key).Observe(supplier.Select(x => x.Event).ToList());
+    }
+
+    private static string? CreditSubject(ExposureEvent e) =>
+        e.Kind == "guarantee_call" || Ids.IsLoan(e.InstrumentId) ? e.ObligorId
+        : e.Kind == "accepted" && e.After is { HolderRole: "supplier", Status: "active" } after ? after.HolderId
+        : null;
+
+    /// <summary>A voucher of this obligor fell overdue or defaulted, or stopped being so: its suppliers' early warning looks again.</summary>
+    private static bool ChangesStanding(ExposureEvent e) =>
+        !Ids.IsLoan(e.InstrumentId) && e.Kind != "guarantee_call" &&
+        (e.Before?.Status is "overdue" or "defaulted" || e.After?.Status is "overdue" or "defaulted");
+
+    /// <summary>One-way and best effort: the sweep also wakes every profile once a business day.</summary>
+    private async Task AskSuppliersToLookAgain()
+    {
+        try
+        {
+            foreach (var supplier in await credit.SuppliersOfAsync(this.GetPrimaryKeyString()))
+                GrainFactory.GetGrain<ISupplierCreditGrain>(supplier).Reevaluate().Ignore();
+        }
+        catch (Exception e)
+        {
+            logger.LogWarning(e, "Could not ask the suppliers of {ObligorId} to look at its standing again; the daily sweep will", this.GetPrimaryKeyString());
         }
     }
 

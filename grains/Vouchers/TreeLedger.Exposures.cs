@@ -13,7 +13,7 @@ public sealed partial class TreeLedger
     /// Events for every fragment whose position differs from the one last announced, marking them announced.
     /// Called just before each write, so the events are stored with the change that caused them.
     /// </summary>
-    public List<ExposureEvent> TakeExposureChanges(long version, DateTimeOffset at, string? operationKind = null)
+    public List<ExposureEvent> TakeExposureChanges(long version, DateTimeOffset at, string? operationKind = null, DateOnly? on = null)
     {
         var events = new List<ExposureEvent>();
         foreach (var f in state.Fragments)
@@ -22,7 +22,7 @@ public sealed partial class TreeLedger
             if (Equals(now, f.Exposed)) continue;
             // At issuance against a financed order, what the funder receives is the closed loop moving its risk here.
             var kind = operationKind == "issued" && f.FunderHeld ? "closed_loop" : operationKind ?? KindOf(f);
-            events.Add(new($"{rootId}:{version}:{f.Id}", rootId, f.Id, state.ObligorId, f.Exposed, now, at, kind));
+            events.Add(new($"{rootId}:{version}:{f.Id}", rootId, f.Id, state.ObligorId, f.Exposed, now, at, kind, on, state.OrderId));
             f.Exposed = now;
         }
         return events;

@@ -20,7 +20,7 @@ public sealed partial class VoucherTreeGrain
         using var scope = logger.BeginScope(new Dictionary<string, object> { ["OperationId"] = operationId, ["RootId"] = RootId });
 
         await ReleasePendingDiscounts();
-        var today = await clock.TodayAsync();
+        var today = await TodayAsync();
         await CatchUp(today);
         var funder = await GrainFactory.GetGrain<IParticipantGrain>(funderId).Get();
         var planned = Ledger.PlanDiscount(caller, fragmentId, funder?.Role, amount, today);

@@ -25,7 +25,7 @@ public sealed partial class VoucherTreeGrain
                 S.AbortedBecause, "A voucher with this id already exists.", "Another issuance of this voucher is in progress.") is { } replayed)
             return replayed;
 
-        var today = await clock.TodayAsync();
+        var today = await TodayAsync();
         if (S.Phase == TreePhase.None)
         {
             var beneficiary = await GrainFactory.GetGrain<IParticipantGrain>(command.BeneficiaryId).Get();

@@ -65,7 +65,7 @@ public sealed partial class VoucherTreeGrain(
     public async Task<Outcome<Voucher>> Get(Caller caller, string fragmentId)
     {
         if (!await IsIssued()) return Fault.NotFound("Voucher");
-        await CatchUp(await clock.TodayAsync());
+        await CatchUp(await TodayAsync());
         var visible = Ledger.Visible(caller, fragmentId);
         return visible.IsOk ? Outcome<Voucher>.Ok(Ledger.View(visible.Value!)) : visible.Fault!;
     }
@@ -73,7 +73,7 @@ public sealed partial class VoucherTreeGrain(
     public async Task<Outcome<VoucherTree>> GetTree(Caller caller)
     {
         if (!await IsIssued() || !Ledger.CanSeeTree(caller)) return Fault.NotFound("Voucher");
-        await CatchUp(await clock.TodayAsync());
+        await CatchUp(await TodayAsync());
         var ledger = Ledger;
         var fragments = S.Fragments.Select(ledger.View).ToList();
         return Outcome<VoucherTree>.Ok(new VoucherTree(fragments[0], fragments));
@@ -81,10 +81,15 @@ public sealed partial class VoucherTreeGrain(
 
     public async Task CatchUp()
     {
-        if (S.Phase == TreePhase.Issued) await CatchUp(await clock.TodayAsync());
+        if (S.Phase == TreePhase.Issued) await CatchUp(await TodayAsync());
     }
 
     /// <summary>Brings the tree up to today before anything reads or changes it (expiry, overdue, default).</summary>
+    /// <summary>The business date of the running operation, remembered for the exposure events its write adds.</summary>
+    private DateOnly? _businessDate;
+
+    private async Task<DateOnly> TodayAsync() => (_businessDate = await clock.TodayAsync()).Value;
+
     private async Task CatchUp(DateOnly today)
     {
         var result = Ledger.CatchUp(today);
@@ -98,7 +103,7 @@ public sealed partial class VoucherTreeGrain(
     {
         if (Replay(operationId) is { } done) return Outcome<Voucher>.Ok(await Replayed(done, 0));
         if (!await IsIssued()) return Fault.NotFound("Voucher");
-        await CatchUp(await clock.TodayAsync());
+        await CatchUp(await TodayAsync());
         var result = Ledger.Accept(caller, fragmentId);
         if (!result.IsOk) return result;
         await Commit(operationId, "accept", [fragmentId]);
@@ -109,7 +114,7 @@ public sealed partial class VoucherTreeGrain(
     {
         if (Replay(operationId) is { } done) return Outcome<Voucher>.Ok(await Replayed(done, 0));
         if (!await IsIssued()) return Fault.NotFound("Voucher");
-        var today = await clock.TodayAsync();
+        var today = await TodayAsync();
         await CatchUp(today);
         var result = Ledger.Reject(caller, fragmentId, today);
         if (!result.IsOk) return result.Fault!;
@@ -124,7 +129,7 @@ public sealed partial class VoucherTreeGrain(
         if (Replay(operationId) is { } done)
             return Outcome<SplitResult>.Ok(new SplitResult(await Replayed(done, 0), done.FragmentIds.Skip(1).Select(View).ToList()));
         if (!await IsIssued()) return Fault.NotFound("Voucher");
-        var today = await clock.TodayAsync();
+        var today = await TodayAsync();
         await CatchUp(today);
         var result = Ledger.Split(caller, fragmentId, amounts, today);
         if (!result.IsOk) return result;
@@ -138,7 +143,7 @@ public sealed partial class VoucherTreeGrain(
             return Outcome<TransferResult>.Ok(new TransferResult(await Replayed(done, 0), View(done.FragmentIds[1]),
                 done.FragmentIds.Count > 2 ? View(done.FragmentIds[2]) : null));
         if (!await IsIssued()) return Fault.NotFound("Voucher");
-        var today = await clock.TodayAsync();
+        var today = await TodayAsync();
         await CatchUp(today);
         var recipient = await GrainFactory.GetGrain<IParticipantGrain>(toId).Get();
         var result = Ledger.Transfer(caller, fragmentId, toId, recipient?.Role, amount, today);
@@ -154,7 +159,7 @@ public sealed partial class VoucherTreeGrain(
             return Outcome<RepayResult>.Ok(new RepayResult(await Replayed(done, 0), done.FragmentIds.Skip(1).Select(View).ToList(),
                 done.Payments.Select(p => new Payment(p.FromId, p.ToId, new Money(p.AmountFen), p.Reason)).ToList()));
         if (!await IsIssued()) return Fault.NotFound("Voucher");
-        var today = await clock.TodayAsync();
+        var today = await TodayAsync();
         await CatchUp(today);
         var financed = S.Fragments.Where(f => f.FunderHeld && f.Status.IsLive()).Select(f => (f.Id, f.HolderId)).ToList();
         var result = Ledger.Repay(caller, today);
@@ -212,7 +217,7 @@ public sealed partial class VoucherTreeGrain(
     private async Task Write(string? operationKind = null)
     {
         S.Version++;
-        var events = Ledger.TakeExposureChanges(S.Version, time.UtcNow, operationKind);
+        var events = Ledger.TakeExposureChanges(S.Version, time.UtcNow, operationKind, _businessDate);
         S.ExposureOutbox.AddRange(events);
         RaiseStatusAlerts(events);
         await state.WriteOrDeactivateAsync(this);

@@ -40,6 +40,24 @@ public static class Ids
 
     public static bool IsLoan(string id) => IsDerived(id, "ln");
 
+    public static string Policy(string operationId) => "cp" + Derive("policy", operationId);
+
+    /// <summary>
+    /// A funder's credit line on a supplier: one per pair, <c>cl-{supplierId}-{funderId}</c>, so that a line is routed
+    /// to its supplier's credit grain without a lookup.
+    /// </summary>
+    public static string CreditLine(string supplierId, string funderId) => $"cl-{supplierId}-{funderId}";
+
+    /// <summary>The supplier whose credit grain holds the line, or null when the id cannot be a line's.</summary>
+    public static string? SupplierOfLine(string lineId)
+    {
+        if (lineId.Length != 48 || !lineId.StartsWith("cl-", StringComparison.Ordinal) || lineId[25] != '-') return null;
+        var supplier = lineId.Substring(3, 22);
+        return IsDerived(supplier, "pt") && IsDerived(lineId[26..], "pt") ? supplier : null;
+    }
+
+    public static bool IsParticipant(string id) => IsDerived(id, "pt");
+
     /// <summary>
     /// Whether a string can be an id at all: 1 to 64 characters, each a lower-case letter, a digit or '-'. Every id
     /// the platform makes has that shape, so anything else (empty, blank, control or odd Unicode characters) names

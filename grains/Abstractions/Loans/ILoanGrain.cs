@@ -33,7 +33,8 @@ public sealed record Loan(
     [property: Id(12)] IReadOnlyList<LoanRepayment> Repayments,
     [property: Id(13)] string? GroupId,
     [property: Id(14)] LoanWaterfall? Waterfall,
-    [property: Id(15)] string? PoolId);
+    [property: Id(15)] string? PoolId,
+    [property: Id(16)] string? CreditLineId = null);
 
 /// <summary>
 /// How the loss of a defaulted loan in a group was borne: loss = outstanding principal + interest accrued to the default

@@ -17,6 +17,10 @@ public enum EntityKind
     Group,
     /// <summary>A risk pool: covers the loans enrolled in it.</summary>
     Pool,
+    /// <summary>A funder's credit line on a supplier, held by the supplier's credit grain: its draws draw on it.</summary>
+    CreditLine,
+    /// <summary>A supplier's credit grain, keyed by the supplier id: told of the orders placed with it.</summary>
+    SupplierCredit,
 }
 
 /// <summary>
@@ -33,6 +37,8 @@ public sealed record EntityRef([property: Id(0)] EntityKind Kind, [property: Id(
     public static EntityRef Order(string orderId) => new(EntityKind.Order, orderId);
     public static EntityRef Group(string groupId) => new(EntityKind.Group, groupId);
     public static EntityRef Pool(string poolId) => new(EntityKind.Pool, poolId);
+    public static EntityRef CreditLine(string lineId) => new(EntityKind.CreditLine, lineId);
+    public static EntityRef SupplierCredit(string supplierId) => new(EntityKind.SupplierCredit, supplierId);
 
     public override string ToString() => $"{Kind}:{Id}";
 }

@@ -23,6 +23,9 @@ public sealed record ExposurePosition(
 /// The id is stable across retries: it names the tree, the tree's version that made the change, and the fragment.
 /// Applying before and after as deltas makes events commute, so late or reordered delivery gives the same totals.
 /// Kind says what happened: issued, accepted, rejected, split, transferred, discounted, settled, overdue, defaulted.
+/// What a supplier's credit profile needs besides (events written before 2026-12 lack them): <paramref name="On"/>, the
+/// business date of the change; <paramref name="OrderId"/>, the order a voucher pays (it was counted as received when
+/// placed); <paramref name="DueDate"/>, a loan's due date.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("ExposureEvent")]
 public sealed record ExposureEvent(
@@ -33,7 +36,10 @@ public sealed record ExposureEvent(
     [property: Id(4)] ExposurePosition? Before,
     [property: Id(5)] ExposurePosition? After,
     [property: Id(6)] DateTimeOffset At,
-    [property: Id(7)] string Kind);
+    [property: Id(7)] string Kind,
+    [property: Id(8)] DateOnly? On = null,
+    [property: Id(9)] string? OrderId = null,
+    [property: Id(10)] DateOnly? DueDate = null);
 
 /// <summary>A live position and the obligor it is on: a producer's positions may be on several (a loan's guarantee calls are on its guarantors).</summary>
 [GenerateSerializer, Immutable, Alias("HeldPosition")]
