@@ -9,12 +9,14 @@ namespace SupplyChain.Tests.Faults;
 
 /// <summary>
 /// The bank workload for lending: 8 clients place orders, borrow against them, repay part in cash and pay the
-/// orders with vouchers (the closed loop), through two silo processes on one database, while each silo in turn is
+/// orders with vouchers (the closed loop), and draw on their credit lines and repay the draws in cash, through two
+/// silo processes on one database, while each silo in turn is
 /// killed with SIGKILL and restarted and the manual clock moves (so interest accrues and payoffs change). Every
 /// request is retried with its own Idempotency-Key until it has a definite answer. Afterwards: every acknowledged
 /// loan, repayment and voucher took effect exactly once and nothing else did; facility usage equals outstanding
 /// principal on the lending side (loans are left outstanding, and each supplier's lending facility fills and is freed by
-/// repayments) and financed face on the core side; streamed exposures reconcile. Every kill lands under load, and the
+/// repayments), each credit line's usage equals what its draws owe and stays within its limit, and financed face on the
+/// core side; streamed exposures reconcile. Every kill lands under load, and the
 /// first is aimed at requests whose effect is stored and whose answer is not (<see cref="DbGate"/>).
 /// SUPPLYCHAIN_BANK_SECONDS sets the run's length (default 30).
 /// </summary>
@@ -41,6 +43,25 @@ public sealed class LendingBankTests(ITestOutputHelper output) : TwoSiloTest("le
         {
             var supplier = await s.Participant("supplier");
             suppliers.Add((supplier, await s.Facility(bank, supplier, LendingLimit, rate: 0.0435m)));
+        }
+        // Credit lines: the bank's policy lends 30% of what a supplier received, up to 60,000.00, for up to 30 days. Each
+        // supplier has received one order of 100,000.00 (score 460, grade D) and is approved for a line of 30,000.00 (it may
+        // grow as loans are repaid on time and orders keep coming).
+        (await bank.Client.Post("/v1/credit/policies", new
+        {
+            funderId = bank.Id, minGrade = "D", ratesByGrade = new Dictionary<string, decimal> { ["A"] = 0.04m, ["B"] = 0.05m, ["C"] = 0.06m, ["D"] = 0.08m },
+            lineShare = 0.3m, maxLimit = 60_000m, maxTermDays = 30,
+        })).Expect(HttpStatusCode.Created);
+        var lines = new string[Clients];
+        for (var i = 0; i < Clients; i++)
+        {
+            var supplier = suppliers[i].Supplier;
+            await s.Order(core, supplier, 100_000m, paymentInDays: 90, reference: $"SEED-{i}");
+            await Eventually.True(async () => (await supplier.Client.Get($"/v1/credit/scores/{supplier.Id}")).Expect(HttpStatusCode.OK).Json
+                .GetProperty("factors")[2].GetProperty("value").GetDecimal() == 100_000m, TimeSpan.FromSeconds(30), $"the seed order reaches {supplier.Id}'s score");
+            var decision = (await supplier.Client.Post("/v1/credit/applications", new { funderId = bank.Id })).Expect(HttpStatusCode.Created).Json;
+            Assert.Equal("approved", decision.GetProperty("decision").GetString());
+            lines[i] = decision.GetProperty("line").GetProperty("id").GetString()!;
         }
         await using var gate = await DbGate.OnIdempotencyCompletionAsync(Db);
 
@@ -70,9 +91,17 @@ public sealed class LendingBankTests(ITestOutputHelper output) : TwoSiloTest("le
             var random = new Random(100 + n);
             var supplier = suppliers[n].Supplier;
             var unpaid = new Queue<string>();
+            var draws = new Queue<string>();
             var full = false;
             while (!stop.IsCancellationRequested)
             {
+                // A draw on the credit line every other round; a draw beyond the room is answered by repaying the oldest in full.
+                if (random.Next(2) == 0)
+                {
+                    var draw = await Send(n, supplier, $"/v1/credit/lines/{lines[n]}/draws", new { amount = 1_000m + random.Next(0, 900_000) / 100m, termDays = 30 }, random);
+                    if (draw.Status == HttpStatusCode.Created) draws.Enqueue(draw.Id);
+                    else if (draws.TryDequeue(out var oldestDraw)) await RepayInFull(n, supplier, oldestDraw, random);
+                }
                 var amount = 10_000m + random.Next(0, 90_000);
                 var order = await Send(n, core, "/v1/orders", new
                 {
@@ -162,10 +191,12 @@ public sealed class LendingBankTests(ITestOutputHelper output) : TwoSiloTest("le
         }
         for (var n = 0; n < Clients; n++)
             Assert.True(acknowledged.Count(h => h.Client == n) >= 3, $"client {n}: {acknowledged.Count(h => h.Client == n)} acknowledged; {summary}");
-        var unexpected = refused.Where(r => !(r.Path.EndsWith("/financing", StringComparison.Ordinal) && r.Answer.Code == "insufficient_limit")
+        var unexpected = refused.Where(r => !((r.Path.EndsWith("/financing", StringComparison.Ordinal) || r.Path.EndsWith("/draws", StringComparison.Ordinal))
+                                              && r.Answer.Code == "insufficient_limit")
                                             && !(r.Path == "/v1/vouchers" && r.Answer.Code == "conflict")).ToList();
         Assert.True(unexpected.Count == 0, "unexpected refusals:\n" + string.Join("\n", unexpected.Take(10).Select(r => $"{r.Path}: {r.Answer.Text}")));
-        Assert.Contains(refused, r => r.Answer.Code == "insufficient_limit");
+        Assert.Contains(refused, r => r.Answer.Code == "insufficient_limit" && r.Path.EndsWith("/financing", StringComparison.Ordinal));
+        Assert.Contains(refused, r => r.Answer.Code == "insufficient_limit" && r.Path.EndsWith("/draws", StringComparison.Ordinal));
         Assert.False(repaidInCash.IsEmpty, "no loan was repaid in full in cash after a refusal");
 
         await Cluster.QuietAsync(Db, Silos.Length);
@@ -236,6 +267,30 @@ public sealed class LendingBankTests(ITestOutputHelper output) : TwoSiloTest("le
             outstandingBy[borrower] = outstandingBy.GetValueOrDefault(borrower) + stored.GetProperty("outstandingPrincipal").GetDecimal();
         }
 
+        // Credit-line draws: each acknowledged draw exists once, with its cash repayments; each line's usage is what its draws
+        // owe, within its limit.
+        var drawn = acknowledged.Where(h => h.Path.EndsWith("/draws", StringComparison.Ordinal)).ToDictionary(h => h.Answer.Id, h => h);
+        Assert.NotEmpty(drawn);
+        decimal drawsOutstanding = 0;
+        var owedOnLine = lines.ToDictionary(l => l, _ => 0m);
+        foreach (var (id, draw) in drawn)
+        {
+            var stored = await Read($"/v1/loans/{id}");
+            Assert.Equal((draw.Answer.Amount("principal"), draw.Path.Split('/')[4]), (stored.GetProperty("principal").GetDecimal(), stored.GetProperty("creditLineId").GetString()));
+            var repayments = stored.GetProperty("repayments").EnumerateArray().ToList();
+            Assert.Equal(cashRepays.GetValueOrDefault(id), repayments.Count(r => r.GetProperty("source").GetString() == "cash"));
+            Assert.Equal(repaidInCash.ContainsKey(id) ? "repaid" : "active", stored.GetProperty("status").GetString());
+            drawsOutstanding += stored.GetProperty("outstandingPrincipal").GetDecimal();
+            owedOnLine[draw.Path.Split('/')[4]] += stored.GetProperty("outstandingPrincipal").GetDecimal();
+        }
+        foreach (var (line, owed) in owedOnLine)
+        {
+            JsonElement read = default;
+            await Eventually.True(async () => (read = await Read($"/v1/credit/lines/{line}")).GetProperty("used").GetDecimal() == owed,
+                TimeSpan.FromSeconds(60), $"credit line {line}'s usage reaches what its draws owe, {owed} (notices delivered)");
+            Assert.True(owed <= read.GetProperty("limit").GetDecimal(), $"credit line {line} has {owed} drawn, above its limit {read.GetProperty("limit")}");
+        }
+
         // An order paid without a loan (its financing was refused) gets an ordinary pending root; left unanswered for
         // PendingExpiryDays (7) while the clock moved, the root is cancelled, frees its issuance, and the order is
         // confirmed again.
@@ -278,12 +333,13 @@ public sealed class LendingBankTests(ITestOutputHelper output) : TwoSiloTest("le
         // Nothing but acknowledged loans exists.
         await using var connection = Db.Open();
         var disbursed = (await connection.QueryAsync<string>("SELECT loan_id FROM loans WHERE status NOT IN ('aborted', 'originating')")).ToHashSet();
-        Assert.Equal(loans.Keys.Order().ToList(), disbursed.Order().ToList());
+        Assert.Equal(loans.Keys.Concat(drawn.Keys).Order().ToList(), disbursed.Order().ToList());
 
         await new Scenario(key => Silos[1].Client(key)).ExposuresReconcile(TimeSpan.FromSeconds(120), "streamed exposures equal a recomputation");
-        Assert.Equal(financedOnCore + lendingOutstanding, (await Read($"/v1/risk/exposures/funder/{bank.Id}")).GetProperty("outstanding").GetDecimal());
+        Assert.Equal(financedOnCore + lendingOutstanding + drawsOutstanding,
+            (await Read($"/v1/risk/exposures/funder/{bank.Id}")).GetProperty("outstanding").GetDecimal());
         Assert.Equal(0, await Oracles.GrainsWithTwoRows(connection));
-        output.WriteLine($"{loans.Count} loans, {vouchers.Count} vouchers against orders ({expired} unanswered past 7 days and cancelled), {repaidInCash.Count} loans repaid in full in cash, " +
+        output.WriteLine($"{drawn.Count} credit-line draws ({drawsOutstanding} still drawn), {loans.Count} loans, {vouchers.Count} vouchers against orders ({expired} unanswered past 7 days and cancelled), {repaidInCash.Count} loans repaid in full in cash, " +
                          $"{financedOnCore} financed on the core, {lendingOutstanding} still lent; {transient} reads failed at first and were repeated");
     }
 }
