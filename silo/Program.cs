@@ -39,6 +39,15 @@ public static class SiloHost
         builder.UseOrleans(silo => silo.ConfigurePlatform(builder.Configuration));
 
         var app = builder.Build();
+        // A scorecard that is not one (best points not 1000, a band that does not parse) refuses the start, in one line.
+        try
+        {
+            app.Services.GetRequiredService<SupplyChain.Grains.Credit.Scorecard>();
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new StartupRefusedException($"The credit scorecard in configuration is not valid: {e.Message}");
+        }
         app.MapPlatformApi();
         app.UseDashboardGuard();
         app.MapOrleansDashboard("/dashboard");

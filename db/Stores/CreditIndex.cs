@@ -47,6 +47,9 @@ public interface ICreditIndex
 {
     Task ProjectAsync(CreditProjection projection);
 
+    /// <summary>The grain version a supplier's profile row reflects, or -1 without a row: an activation projects only when it lags.</summary>
+    Task<long> ProjectedVersionAsync(string supplierId);
+
     /// <summary>Signals changed after the cursor, in the order of their changes; with a funder, only on suppliers it has a line on.</summary>
     Task<IReadOnlyList<SignalRow>> SignalsAsync(long after, int limit, string? funderId);
 
@@ -104,6 +107,12 @@ public sealed class PostgresCreditIndex(NpgsqlDataSource dataSource) : ICreditIn
         await tx.CommitAsync();
     }
 
+    public async Task<long> ProjectedVersionAsync(string supplierId)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync();
+        return await connection.ExecuteScalarAsync<long?>("SELECT version FROM credit_profiles WHERE supplier_id = @supplierId", new { supplierId }) ?? -1;
+    }
+
     public async Task<IReadOnlyList<SignalRow>> SignalsAsync(long after, int limit, string? funderId)
     {
         await using var connection = await dataSource.OpenConnectionAsync();
@@ -158,6 +167,11 @@ public sealed class InMemoryCreditIndex : ICreditIndex
                     _signals[s.Id] = s with { Seq = ++_seq };
         }
         return Task.CompletedTask;
+    }
+
+    public Task<long> ProjectedVersionAsync(string supplierId)
+    {
+        lock (_gate) return Task.FromResult(_profiles.TryGetValue(supplierId, out var p) ? p.Version : -1);
     }
 
     public Task<IReadOnlyList<SignalRow>> SignalsAsync(long after, int limit, string? funderId)

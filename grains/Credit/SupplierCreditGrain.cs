@@ -33,7 +33,17 @@ public sealed class SupplierCreditGrain(
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         if (!state.RecordExists) return;
-        await FollowUp(); // a process may have died after a write and before its alerts or read model went out
+        // A process may have died after a write and before its alerts or read model went out. Projecting costs a commit,
+        // so an activation (a score read, most often) projects only when something is left: one indexed read otherwise.
+        try
+        {
+            if (S.PendingAlerts.Count > 0 || S.Signals.Any(x => !x.Projected) || await index.ProjectedVersionAsync(SupplierId) < state.StoredVersion())
+                await FollowUp();
+        }
+        catch (Exception e)
+        {
+            logger.LogWarning(e, "Credit of {SupplierId} could not check its read model on activation; the next write or the daily sweep projects it", SupplierId);
+        }
         EnsureSweeps();
     }
 

@@ -6,7 +6,7 @@ namespace SupplyChain.LoadGenerator;
 /// <summary>The workflows the generator can run, by their command-line names.</summary>
 public static class WorkflowNames
 {
-    public const string Vouchers = "vouchers", Lending = "lending", Split = "split", TreeGrowth = "tree-growth";
+    public const string Vouchers = "vouchers", Lending = "lending", Split = "split", TreeGrowth = "tree-growth", Scores = "scores";
 }
 
 /// <summary>
@@ -14,12 +14,13 @@ public static class WorkflowNames
 /// by the number of fragments it grows.
 /// </summary>
 public sealed record Options(Uri BaseUrl, string OperatorKey, int Clients, int Cores, int? Seconds, int? OpsPerClient,
-    int WarmupWorkflows, decimal VoucherAmount, string WorkflowName, int Trees, int Fragments, string? JsonPath, string? Hook)
+    int WarmupWorkflows, decimal VoucherAmount, string WorkflowName, int Trees, int Fragments, string? JsonPath, string? Hook, int Suppliers = 0)
 {
     public const string Usage = """
         SupplyChain.LoadGenerator [--url http://127.0.0.1:5080] [--key OPERATOR_KEY] [--clients N]
                                   [--seconds S] [--ops M] [--cores K] [--warmup W] [--amount A]
-                                  [--workflow vouchers|lending|split|tree-growth] [--trees T] [--fragments F]
+                                  [--workflow vouchers|lending|split|tree-growth|scores] [--trees T] [--fragments F]
+                                  [--suppliers N]
                                   [--json FILE] [--hook CMD]
           --url       base URL of a running silo or client-api; loopback addresses only (default http://127.0.0.1:5080)
           --key       operator API key (default: environment variable SupplyChain__OperatorKey)
@@ -34,9 +35,12 @@ public sealed record Options(Uri BaseUrl, string OperatorKey, int Clients, int C
           --workflow  vouchers: issue, accept, split, transfer, accept, discount (default);
                       lending: place an order, borrow 70% against it, pay the order with a voucher (the closed loop);
                       split: all clients split halves of live fragments taken from one shared queue;
-                      tree-growth: one client grows one tree by splits and compares the first and last 100 splits
+                      tree-growth: one client grows one tree by splits and compares the first and last 100 splits;
+                      scores: --suppliers suppliers with an order each, then every score read once, then random
+                      score reads for --seconds (the operator reads)
           --trees     split: vouchers whose fragments the clients share (default 4 x clients; 1 = one busy tree)
           --fragments tree-growth: stop when the tree holds this many fragments, split ones included (default 4000)
+          --suppliers scores: how many suppliers (default 10000), their orders spread over --cores cores (default 20)
           --json      also write a JSON summary of the run to this file
           --hook      a shell command run (and waited for) just before the measured run with the argument "start"
                       and just after it with "stop", e.g. to sample the server around the measured window only
@@ -56,15 +60,17 @@ public sealed record Options(Uri BaseUrl, string OperatorKey, int Clients, int C
         string? Take(string name) => values.Remove(name, out var v) ? v : null;
 
         var workflow = Take("workflow") ?? WorkflowNames.Vouchers;
-        if (workflow is not (WorkflowNames.Vouchers or WorkflowNames.Lending or WorkflowNames.Split or WorkflowNames.TreeGrowth))
-            throw new ArgumentException("--workflow must be vouchers, lending, split or tree-growth.");
+        if (workflow is not (WorkflowNames.Vouchers or WorkflowNames.Lending or WorkflowNames.Split or WorkflowNames.TreeGrowth or WorkflowNames.Scores))
+            throw new ArgumentException("--workflow must be vouchers, lending, split, tree-growth or scores.");
+        var scores = workflow == WorkflowNames.Scores;
         var growth = workflow == WorkflowNames.TreeGrowth;
         var splits = workflow is WorkflowNames.Split or WorkflowNames.TreeGrowth;
 
         var url = new Uri(Take("url") ?? "http://127.0.0.1:5080", UriKind.Absolute);
         var key = Take("key") ?? Environment.GetEnvironmentVariable("SupplyChain__OperatorKey");
         var clients = Int(Take("clients"), "clients", growth ? 1 : 16, 1, growth ? 1 : 1024);
-        var cores = splits ? 1 : Int(Take("cores"), "cores", clients, 1, clients);
+        var cores = splits ? 1 : scores ? Int(Take("cores"), "cores", 20, 1, 1000) : Int(Take("cores"), "cores", clients, 1, clients);
+        var suppliers = scores ? Int(Take("suppliers"), "suppliers", 10_000, 1, 1_000_000) : 0;
         var seconds = Take("seconds") is { } s ? Int(s, "seconds", 0, 1, 86_400) : (int?)null;
         var ops = Take("ops") is { } o ? Int(o, "ops", 0, 1, int.MaxValue) : (int?)null;
         var warmup = Int(Take("warmup"), "warmup", 1, 0, 1000);
@@ -84,7 +90,7 @@ public sealed record Options(Uri BaseUrl, string OperatorKey, int Clients, int C
         if (trees * amount > Cast.LargeLimit) throw new ArgumentException($"--trees x --amount must not exceed the core's issuance limit, {Cast.LargeLimit:N0}.");
         if (json is { Length: 0 }) throw new ArgumentException("--json needs a file name.");
         if (seconds is null && ops is null && !growth) seconds = 20;
-        return new Options(url, key, clients, cores, seconds, ops, warmup, amount, workflow, trees, fragments, json, hook);
+        return new Options(url, key, clients, cores, seconds, ops, warmup, amount, workflow, trees, fragments, json, hook, suppliers);
     }
 
     /// <summary>Only literal loopback addresses and the name localhost: the generator never reaches another machine.</summary>

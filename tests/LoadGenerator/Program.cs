@@ -26,12 +26,17 @@ if (ready.Status != 200)
     return 2;
 }
 
-// The split workloads have their own setup and runner; the loops below are the vouchers and lending workflows.
-if (options.WorkflowName is WorkflowNames.Split or WorkflowNames.TreeGrowth)
+// The split and score workloads have their own setup and runner; the loops below are the vouchers and lending workflows.
+if (options.WorkflowName is WorkflowNames.Split or WorkflowNames.TreeGrowth or WorkflowNames.Scores)
 {
     try
     {
-        return options.WorkflowName == WorkflowNames.Split ? await SplitRun.Run(http, options) : await TreeGrowth.Run(http, options);
+        return options.WorkflowName switch
+        {
+            WorkflowNames.Split => await SplitRun.Run(http, options),
+            WorkflowNames.Scores => await ScoresRun.Run(http, options),
+            _ => await TreeGrowth.Run(http, options),
+        };
     }
     catch (SetupException e)
     {
