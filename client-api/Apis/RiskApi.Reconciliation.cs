@@ -19,7 +19,7 @@ namespace SupplyChain.Api.Apis;
 public static partial class RiskApi
 {
     private static async Task<ApiResponse> Reconcile(HttpContext http, IExposureStore store, IVoucherIndex index, ILoanIndex loanIndex,
-        IGroupPoolIndex books, IGrainFactory grains, PlatformTime time)
+        IGroupPoolIndex books, ICreditIndex credit, IGrainFactory grains, PlatformTime time)
     {
         var scope = Scope(http.Caller());
         var recomputed = new Dictionary<(string, string, string, string, int), decimal>();
@@ -56,13 +56,13 @@ public static partial class RiskApi
             .Where(d => d.Streamed != d.Recomputed)
             .OrderBy(d => d.ObligorId, StringComparer.Ordinal).ThenBy(d => d.HolderId, StringComparer.Ordinal).ToList();
 
-        var (groups, pools, bookDifferences) = await ReconcileBooks(scope, loanIndex, books, grains, calledByLoan);
+        var (groups, pools, lines, bookDifferences) = await ReconcileBooks(scope, loanIndex, books, credit, grains, calledByLoan);
         return ApiResponse.Ok(new ReconciliationDto(differences.Count == 0 && bookDifferences.Count == 0, time.UtcNow, trees, loans, differences,
-            groups, pools, bookDifferences));
+            groups, pools, bookDifferences, lines));
     }
 
-    private static async Task<(int Groups, int Pools, List<BookDifferenceDto> Differences)> ReconcileBooks(string? scope, ILoanIndex loanIndex,
-        IGroupPoolIndex books, IGrainFactory grains, IReadOnlyDictionary<string, decimal> calledByLoan)
+    private static async Task<(int Groups, int Pools, int Lines, List<BookDifferenceDto> Differences)> ReconcileBooks(string? scope, ILoanIndex loanIndex,
+        IGroupPoolIndex books, ICreditIndex credit, IGrainFactory grains, IReadOnlyDictionary<string, decimal> calledByLoan)
     {
         var differences = new List<BookDifferenceDto>();
         void Check(string kind, string id, string figure, decimal projected, decimal recomputed)
@@ -86,6 +86,10 @@ public static partial class RiskApi
             if ((await grains.GetGrain<IRiskPoolGrain>(p.Id).Get(Caller.Operator)).Value is { } pool)
                 Check("pool", p.Id, "balance", p.Balance, pool.Contributions.Sum(c => c.Amount.Yuan) - pool.Payouts.Sum(x => x.Amount.Yuan));
         }
-        return (groups.Count, pools.Count, differences);
+        // A credit line's usage is what its draws owe (a scoped desk: its funder's lines).
+        var lines = await credit.LinesAsync(scope);
+        foreach (var line in lines)
+            Check("creditLine", line.Id, "used", line.Used, bookLoans.Where(l => l.CreditLineId == line.Id && l.Status != "repaid").Sum(l => l.Outstanding));
+        return (groups.Count, pools.Count, lines.Count, differences);
     }
 }

@@ -35,7 +35,7 @@ public sealed record StressDto(IReadOnlyList<StressLossDto> Losses);
 
 public sealed record ReconciliationDifferenceDto(string ObligorId, string HolderId, string HolderRole, string Status, int Tier, decimal Streamed, decimal Recomputed);
 
-/// <summary>A group's or a pool's figure as its read model shows it, against the same figure recomputed from its loans and its grain.</summary>
+/// <summary>A group's, a pool's or a credit line's figure as its read model shows it, against the same figure recomputed from its loans and its grain.</summary>
 public sealed record BookDifferenceDto(string Kind, string Id, string Figure, decimal Projected, decimal Recomputed);
 
 public sealed record ReconciliationDto(
@@ -46,7 +46,8 @@ public sealed record ReconciliationDto(
     IReadOnlyList<ReconciliationDifferenceDto> Differences,
     int GroupsChecked,
     int PoolsChecked,
-    IReadOnlyList<BookDifferenceDto> BookDifferences);
+    IReadOnlyList<BookDifferenceDto> BookDifferences,
+    int CreditLinesChecked = 0);
 
 /// <summary>A guarantee group in the list of <c>by=group</c>: what its members' loans owe, and what its members were called.</summary>
 public sealed record GroupExposureItemDto(string Kind, string Id, string FunderId, string Status, decimal GroupLimit, decimal Outstanding, decimal CapUsed, decimal CapTotal);

@@ -53,6 +53,9 @@ public interface ICreditIndex
     /// <summary>Signals changed after the cursor, in the order of their changes; with a funder, only on suppliers it has a line on.</summary>
     Task<IReadOnlyList<SignalRow>> SignalsAsync(long after, int limit, string? funderId);
 
+    /// <summary>Credit lines as projected, optionally only one funder's, in id order.</summary>
+    Task<IReadOnlyList<IndexedCreditLine>> LinesAsync(string? funderId);
+
     /// <summary>The suppliers that received a core's credit or orders: whom a change in its standing concerns.</summary>
     Task<IReadOnlyList<string>> SuppliersOfAsync(string coreId);
 
@@ -129,6 +132,18 @@ public sealed class PostgresCreditIndex(NpgsqlDataSource dataSource) : ICreditIn
             r.ClearedAt is { } c ? new DateTimeOffset(DateTime.SpecifyKind(c, DateTimeKind.Utc)) : null)).ToList();
     }
 
+    public async Task<IReadOnlyList<IndexedCreditLine>> LinesAsync(string? funderId)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync();
+        var rows = await connection.QueryAsync(
+            """
+            SELECT line_id, supplier_id, funder_id, credit_limit, used, annual_rate, grade, expires_on, status
+            FROM credit_lines WHERE @funderId::text IS NULL OR funder_id = @funderId ORDER BY line_id
+            """, new { funderId });
+        return rows.Select(r => new IndexedCreditLine((string)r.line_id, (string)r.supplier_id, (string)r.funder_id, (decimal)r.credit_limit, (decimal)r.used,
+            (decimal)r.annual_rate, (string)r.grade, (DateOnly)r.expires_on, (string)r.status)).ToList();
+    }
+
     public async Task<IReadOnlyList<string>> SuppliersOfAsync(string coreId)
     {
         await using var connection = await dataSource.OpenConnectionAsync();
@@ -180,6 +195,12 @@ public sealed class InMemoryCreditIndex : ICreditIndex
             return Task.FromResult<IReadOnlyList<SignalRow>>(_signals.Values
                 .Where(s => s.Seq > after && (funderId is null || _lines.Values.Any(l => l.SupplierId == s.ObligorId && l.FunderId == funderId)))
                 .OrderBy(s => s.Seq).Take(limit).ToList());
+    }
+
+    public Task<IReadOnlyList<IndexedCreditLine>> LinesAsync(string? funderId)
+    {
+        lock (_gate)
+            return Task.FromResult<IReadOnlyList<IndexedCreditLine>>(_lines.Values.Where(l => funderId is null || l.FunderId == funderId).OrderBy(l => l.Id, StringComparer.Ordinal).ToList());
     }
 
     public Task<IReadOnlyList<string>> SuppliersOfAsync(string coreId) =>

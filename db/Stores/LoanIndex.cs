@@ -15,7 +15,8 @@ public sealed record IndexedLoan(
     long Version,
     int Unacknowledged,
     string? GroupId = null,
-    string? PoolId = null);
+    string? PoolId = null,
+    string? CreditLineId = null);
 
 /// <summary>Read model of loans, written by each loan grain after its stored changes, fenced by the loan's version.</summary>
 public interface ILoanIndex
@@ -37,7 +38,7 @@ public interface ILoanIndex
     /// <summary>The loans of these borrowers that are still owed (active or overdue), in id order.</summary>
     Task<IReadOnlyList<IndexedLoan>> LiveLoansOfAsync(IReadOnlyCollection<string> borrowerIds);
 
-    /// <summary>The loans of one group, or enrolled in one pool, or (neither given) every loan in a group or a pool, in id order.</summary>
+    /// <summary>The loans of one group, or enrolled in one pool, or (neither given) every loan in a group, a pool or on a credit line, in id order.</summary>
     Task<IReadOnlyList<IndexedLoan>> BookLoansAsync(string? groupId = null, string? poolId = null);
 }
 
@@ -48,12 +49,13 @@ public sealed class PostgresLoanIndex(NpgsqlDataSource dataSource) : ILoanIndex
         await using var connection = await dataSource.OpenConnectionAsync();
         await connection.ExecuteAsync(
             """
-            INSERT INTO loans AS l (loan_id, borrower_id, funder_id, order_id, status, due_date, outstanding, version, unacked, projected_at, group_id, pool_id)
-            VALUES (@Id, @BorrowerId, @FunderId, @OrderId, @Status, @Due::date, @Outstanding, @Version, @Unacknowledged, now(), @GroupId, @PoolId)
+            INSERT INTO loans AS l (loan_id, borrower_id, funder_id, order_id, status, due_date, outstanding, version, unacked, projected_at, group_id, pool_id,
+                                    credit_line_id)
+            VALUES (@Id, @BorrowerId, @FunderId, @OrderId, @Status, @Due::date, @Outstanding, @Version, @Unacknowledged, now(), @GroupId, @PoolId, @CreditLineId)
             ON CONFLICT (loan_id) DO UPDATE SET
                 funder_id = EXCLUDED.funder_id, status = EXCLUDED.status, due_date = EXCLUDED.due_date, outstanding = EXCLUDED.outstanding,
                 version = EXCLUDED.version, unacked = EXCLUDED.unacked, projected_at = now(),
-                group_id = EXCLUDED.group_id, pool_id = EXCLUDED.pool_id
+                group_id = EXCLUDED.group_id, pool_id = EXCLUDED.pool_id, credit_line_id = EXCLUDED.credit_line_id
             WHERE l.version <= EXCLUDED.version
             """,
             new
@@ -61,15 +63,17 @@ public sealed class PostgresLoanIndex(NpgsqlDataSource dataSource) : ILoanIndex
                 loan.Id, loan.BorrowerId, loan.FunderId, loan.OrderId, loan.Status,
                 // Dapper has no DateOnly parameters: a midnight DateTime, cast to date in SQL.
                 Due = loan.DueDate.ToDateTime(TimeOnly.MinValue), loan.Outstanding, loan.Version, loan.Unacknowledged, loan.GroupId, loan.PoolId,
+                loan.CreditLineId,
             });
     }
 
     private const string Columns =
-        "loan_id, borrower_id, funder_id, order_id, status, due_date, outstanding, version, unacked, group_id, pool_id";
+        "loan_id, borrower_id, funder_id, order_id, status, due_date, outstanding, version, unacked, group_id, pool_id, credit_line_id";
 
     private static IndexedLoan Read(dynamic r) =>
         new((string)r.loan_id, (string)r.borrower_id, (string)r.funder_id, (string?)r.order_id, (string)r.status,
-            (DateOnly)r.due_date, (decimal)r.outstanding, (long)r.version, (int)r.unacked, (string?)r.group_id, (string?)r.pool_id);
+            (DateOnly)r.due_date, (decimal)r.outstanding, (long)r.version, (int)r.unacked, (string?)r.group_id, (string?)r.pool_id,
+            (string?)r.credit_line_id);
 
     public async Task<IReadOnlyList<IndexedLoan>> LiveLoansOfAsync(IReadOnlyCollection<string> borrowerIds)
     {
@@ -86,7 +90,7 @@ public sealed class PostgresLoanIndex(NpgsqlDataSource dataSource) : ILoanIndex
         var rows = await connection.QueryAsync(
             $"""
             SELECT {Columns} FROM loans
-            WHERE (group_id IS NOT NULL OR pool_id IS NOT NULL)
+            WHERE (group_id IS NOT NULL OR pool_id IS NOT NULL OR credit_line_id IS NOT NULL)
               AND (@groupId::text IS NULL OR group_id = @groupId) AND (@poolId::text IS NULL OR pool_id = @poolId)
             ORDER BY loan_id
             """,
@@ -188,7 +192,7 @@ public sealed class InMemoryLoanIndex : ILoanIndex
     {
         lock (_loans)
             return Task.FromResult<IReadOnlyList<IndexedLoan>>(_loans.Values
-                .Where(l => (l.GroupId is not null || l.PoolId is not null) && (groupId is null || l.GroupId == groupId) && (poolId is null || l.PoolId == poolId))
+                .Where(l => (l.GroupId is not null || l.PoolId is not null || l.CreditLineId is not null) && (groupId is null || l.GroupId == groupId) && (poolId is null || l.PoolId == poolId))
                 .ToList());
     }
 }

@@ -210,5 +210,5 @@ public sealed partial class LoanGrain(
     private Task Project() =>
         index.UpsertAsync(new IndexedLoan(LoanId, S.BorrowerId, S.FunderId, OrderId,
             S.Phase == LoanPhase.Disbursed ? S.Status.Wire() : S.Phase.ToString().ToLowerInvariant(), S.DueDate,
-            new Money(S.OutstandingFen).Yuan, S.Version, Outbox.Pending, GroupId, S.PoolId));
+            new Money(S.OutstandingFen).Yuan, S.Version, Outbox.Pending, GroupId, S.PoolId, CreditLineId));
 }

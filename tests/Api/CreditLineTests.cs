@@ -138,7 +138,19 @@ public sealed class CreditLineTests() : OwnHostTest("creditlines")
 
         // Same data, same score.
         Assert.Equal(rescored.GetRawText(), (await Score(supplier, supplier)).GetRawText());
+
+        // Reconciliation checks each line's usage against what its loans owe, and names a line whose row says otherwise.
+        var draw = (await supplier.Client.Post($"/v1/credit/lines/{lineId}/draws", new { amount = 12_345.67m, termDays = 30 })).Expect(HttpStatusCode.Created);
         await S.ExposuresReconcile(Within);
+        Assert.True((await S.Operator.Get("/v1/risk/reconciliation")).Expect(HttpStatusCode.OK).Json.GetProperty("creditLinesChecked").GetInt32() >= 1);
+        await using (var connection = Db.Open())
+            await Dapper.SqlMapper.ExecuteAsync(connection, "UPDATE credit_lines SET used = used + 0.01 WHERE line_id = @lineId", new { lineId });
+        var broken = (await S.Operator.Get("/v1/risk/reconciliation")).Expect(HttpStatusCode.OK).Json;
+        Assert.False(broken.GetProperty("consistent").GetBoolean());
+        var difference = Assert.Single(broken.GetProperty("bookDifferences").EnumerateArray());
+        Assert.Equal(("creditLine", lineId, "used", 12_345.68m, 12_345.67m), (difference.GetProperty("kind").GetString(), difference.GetProperty("id").GetString(),
+            difference.GetProperty("figure").GetString(), difference.GetProperty("projected").GetDecimal(), difference.GetProperty("recomputed").GetDecimal()));
+        Assert.Equal(draw.Id, (await supplier.Client.Get($"/v1/loans/{draw.Id}")).Expect(HttpStatusCode.OK).Id);
     }
 
     [Fact]
