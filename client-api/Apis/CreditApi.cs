@@ -146,6 +146,7 @@ public static class CreditApi
         var caller = http.Caller();
         var rows = await index.SignalsAsync(cursor, take, caller.Role == Role.Risk ? caller.FunderScope : null);
         var items = rows.Select(s => new CreditSignalDto(s.Id, s.ObligorId, s.Kind, s.Evidence, s.RaisedAt, s.ClearedAt)).ToList();
-        return ApiResponse.Ok(new SignalPageDto(items, rows.Count == take ? rows[^1].Seq.ToString(CultureInfo.InvariantCulture) : null));
+        // The cursor to ask with next time: after the last change listed, or where the caller was when nothing changed.
+        return ApiResponse.Ok(new SignalPageDto(items, (rows.Count > 0 ? rows[^1].Seq : cursor).ToString(CultureInfo.InvariantCulture)));
     }
 }

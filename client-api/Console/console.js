@@ -11,6 +11,8 @@ const FUNDERS = '#4f6fd8';
 const SUPPLIERS = '#9bc53d';
 const names = new Map();
 let alertCursor = 0;
+let signalCursor = 0;
+const signals = new Map();
 let pollTimer = null;
 
 class ApiError extends Error {
@@ -161,6 +163,37 @@ async function pollAlerts() {
   } while (page.next);
 }
 
+/** Signals changed since the cursor (raised or cleared), kept by id; drawn open first, newest first. */
+async function pollSignals() {
+  let page;
+  let changed = false;
+  do {
+    page = await api(`/v1/risk/signals?after=${signalCursor}&limit=200`);
+    for (const s of page.items) signals.set(s.id, s);
+    signalCursor = page.next;
+    changed ||= page.items.length > 0;
+  } while (page.items.length === 200);
+  if (!changed) return;
+  const ordered = [...signals.values()].sort((a, b) =>
+    (a.clearedAt === null) !== (b.clearedAt === null) ? (a.clearedAt === null ? -1 : 1) : b.raisedAt.localeCompare(a.raisedAt));
+  $('signals').replaceChildren(...await Promise.all(ordered.map(renderSignal)));
+}
+
+async function renderSignal(s) {
+  const li = document.createElement('li');
+  li.className = `signal signal-${s.kind}${s.clearedAt === null ? ' open' : ' cleared'}`;
+  const when = (t) => new Date(t).toISOString().replace('T', ' ').slice(0, 19);
+  li.innerHTML = '<b></b> <span class="who"></span><br><span class="detail"></span> <time></time>';
+  li.querySelector('b').textContent = s.kind.replaceAll('_', ' ');
+  li.querySelector('.who').textContent = await nameOf(s.obligorId);
+  // Ids in the evidence (a core's) are shown by name, like everywhere on the page.
+  const evidence = await Promise.all(Object.entries(s.evidence).map(async ([k, v]) => `${k.replace(/Id$/, '')}: ${k === 'coreId' ? await nameOf(v) : v}`));
+  li.querySelector('.detail').textContent = evidence.join(', ');
+  li.querySelector('time').textContent = s.clearedAt === null ? `raised ${when(s.raisedAt)}` : `cleared ${when(s.clearedAt)}`;
+  li.dataset.signalId = s.id;
+  return li;
+}
+
 function stressChoices(obligors) {
   const box = $('stress-choices');
   const checked = new Set([...box.querySelectorAll('input:checked')].map((i) => i.value));
@@ -226,7 +259,7 @@ async function runStress(event) {
 
 async function refresh() {
   const obligors = await loadObligors();
-  await Promise.all([loadFunders(), loadCores(obligors), loadGroups(), loadPools(), pollAlerts()]);
+  await Promise.all([loadFunders(), loadCores(obligors), loadGroups(), loadPools(), pollAlerts(), pollSignals()]);
   stressChoices(obligors);
 }
 
@@ -278,6 +311,9 @@ function signOut() {
   $('who').textContent = '';
   $('alerts').replaceChildren();
   alertCursor = 0;
+  $('signals').replaceChildren();
+  signalCursor = 0;
+  signals.clear();
   names.clear();
 }
 

@@ -193,6 +193,10 @@ public sealed class CreditLineTests() : OwnHostTest("creditlines")
         var listed = await SignalWhen(supplier.Id, "loan_overdue", cleared: false, "the signal is listed for risk staff");
         Assert.Equal(signal.GetProperty("id").GetString(), listed.GetProperty("id").GetString());
         Assert.Equal("20000.00", listed.GetProperty("evidence").GetProperty("outstandingPrincipal").GetString());
+        // The cursor a reader polls with: nothing new since it, until the signal clears.
+        var cursor = (await S.Operator.Get("/v1/risk/signals?limit=200")).Expect(HttpStatusCode.OK).Json.GetProperty("next").GetString();
+        var nothingNew = (await S.Operator.Get($"/v1/risk/signals?after={cursor}")).Expect(HttpStatusCode.OK).Json;
+        Assert.Equal((0, cursor), (nothingNew.GetProperty("items").GetArrayLength(), nothingNew.GetProperty("next").GetString()));
         AssertProblem(await supplier.Client.Post($"/v1/credit/lines/{lineId}/draws", new { amount = 0.01m, termDays = 10 }), HttpStatusCode.Conflict, "invalid_state");
         // An alert too.
         var alerts = (await S.Operator.Get("/v1/risk/alerts?limit=200")).Expect(HttpStatusCode.OK).Json.GetProperty("items").EnumerateArray();
@@ -207,6 +211,8 @@ public sealed class CreditLineTests() : OwnHostTest("creditlines")
         var active = await LineWhen(supplier, lineId, l => l.GetProperty("status").GetString() == "active", "the repaid loan clears the signal");
         Assert.Equal((20_000m, 0m), (active.GetProperty("limit").GetDecimal(), active.GetProperty("used").GetDecimal()));
         await SignalWhen(supplier.Id, "loan_overdue", cleared: true, "the cleared signal is listed again, with its clearing", listed.GetProperty("id").GetString());
+        var since = (await S.Operator.Get($"/v1/risk/signals?after={cursor}")).Expect(HttpStatusCode.OK).Json.GetProperty("items").EnumerateArray().ToList();
+        Assert.Contains(since, s => s.GetProperty("id").GetString() == listed.GetProperty("id").GetString() && s.GetProperty("clearedAt").ValueKind == JsonValueKind.String);
         (await supplier.Client.Post($"/v1/credit/lines/{lineId}/draws", new { amount = 1_000m, termDays = 10 })).Expect(HttpStatusCode.Created);
         // Repaid late: it counts as overdue days, not as on time.
         var score = await Score(supplier, supplier);

@@ -117,6 +117,13 @@ public sealed class ConsoleTests(ApiFixture fixture, ITestOutputHelper output) :
         Assert.True(await page.Locator("#alerts li").CountAsync() > before);
         Assert.Equal("long tenor", await page.InnerTextAsync("#alerts li:first-child b"));
 
+        // Early-warning signals arrive too: Alpha's group loan runs past its due date and defaults, so its own loan is
+        // overdue and Beta and Gamma are called as guarantors.
+        (await fixture.Scenario.Operator.Post("/v1/admin/clock/advance", new { days = 121 })).Expect(HttpStatusCode.OK);
+        await page.WaitForSelectorAsync("#signals li.signal-guarantor_called.open:has-text('Beta Bearings')", new() { Timeout = 30_000 });
+        await page.WaitForSelectorAsync("#signals li.signal-loan_overdue.open:has-text('Alpha Springs')", new() { Timeout = 30_000 });
+        Assert.Contains("owed: 30000.00", await page.InnerTextAsync("#signals li.signal-guarantor_called:has-text('Gamma Gears')"));
+
         var shot = Path.Combine(Environment.GetEnvironmentVariable("SUPPLYCHAIN_TEST_ARTIFACTS") ?? AppContext.BaseDirectory, "console.png");
         await page.ScreenshotAsync(new() { Path = shot, FullPage = true });
         output.WriteLine($"screenshot: {shot}");
