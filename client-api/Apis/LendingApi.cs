@@ -21,6 +21,7 @@ public static class LendingApi
             .Produces<LoanDto>(201);
         v1.MapGet("/loans/{id}", GetLoan).AllowRoles(Role.Supplier, Role.Funder, Role.Operator, Role.Risk).Produces<LoanDto>();
         v1.MapPost("/loans/{id}/repay", Repay).JsonBody<RepayLoanRequest>().AllowRoles(Role.Supplier).RequireIdempotencyKey().Produces<LoanDto>();
+        v1.MapPost("/loans/{id}/calls/pay", PayCall).JsonBody<RepayLoanRequest>().AllowRoles(Role.Supplier).RequireIdempotencyKey().Produces<LoanDto>();
         return v1;
     }
 
@@ -81,7 +82,15 @@ public static class LendingApi
         return loan.IsOk ? ApiResponse.Ok(LoanDto.From(loan.Value!)) : ApiResponse.From(loan.Fault!);
     }
 
-    private static async Task<ApiResponse> Repay(HttpContext http, string id, IGrainFactory grains)
+    private static Task<ApiResponse> Repay(HttpContext http, string id, IGrainFactory grains) =>
+        Pay(http, id, grains, (loan, caller, operationId, amount) => loan.Repay(caller, operationId, amount));
+
+    /// <summary>A member called as a guarantor for the loan pays (part of) its call to the loan's funder.</summary>
+    private static Task<ApiResponse> PayCall(HttpContext http, string id, IGrainFactory grains) =>
+        Pay(http, id, grains, (loan, caller, operationId, amount) => loan.PayCall(caller, operationId, amount));
+
+    private static async Task<ApiResponse> Pay(HttpContext http, string id, IGrainFactory grains,
+        Func<ILoanGrain, Caller, string, Money, Task<Outcome<Loan>>> pay)
     {
         if (!Ids.IsLoan(id)) return ApiResponse.NotFound("Loan");
         var (body, problem) = await Body.ReadAsync<RepayLoanRequest>(http);
@@ -89,7 +98,7 @@ public static class LendingApi
         var v = new Validation();
         var amount = v.Amount("amount", body!.Amount);
         if (!v.IsValid) return v.Problem();
-        var loan = await grains.GetGrain<ILoanGrain>(id).Repay(http.Caller(), http.OperationId(), amount);
+        var loan = await pay(grains.GetGrain<ILoanGrain>(id), http.Caller(), http.OperationId(), amount);
         return loan.IsOk ? ApiResponse.Ok(LoanDto.From(loan.Value!)) : ApiResponse.From(loan.Fault!);
     }
 }

@@ -23,7 +23,6 @@ public static partial class RiskApi
     {
         var scope = Scope(http.Caller());
         var recomputed = new Dictionary<(string, string, string, string, int), decimal>();
-        var calledByLoan = new Dictionary<string, decimal>(StringComparer.Ordinal);
 
         // Walks every producer of exposure (trees, then loans) page by page and adds up what each says it holds now.
         async Task<int> Recompute(Func<string?, Task<IReadOnlyList<string>>> page, Func<string, Task<IReadOnlyList<HeldPosition>>> positions)
@@ -37,7 +36,6 @@ public static partial class RiskApi
                 foreach (var (id, held) in ids.Zip(await Task.WhenAll(ids.Select(positions))))
                     foreach (var (obligorId, p) in held)
                     {
-                        if (p.Status == LoanLedger.CallStatus) calledByLoan[id] = calledByLoan.GetValueOrDefault(id) + new Money(p.AmountFen).Yuan;
                         if (scope is not null && p.HolderId != scope) continue;
                         var key = (obligorId, p.HolderId, p.HolderRole, p.Status, p.Tier);
                         recomputed[key] = recomputed.GetValueOrDefault(key) + new Money(p.AmountFen).Yuan;
@@ -56,13 +54,13 @@ public static partial class RiskApi
             .Where(d => d.Streamed != d.Recomputed)
             .OrderBy(d => d.ObligorId, StringComparer.Ordinal).ThenBy(d => d.HolderId, StringComparer.Ordinal).ToList();
 
-        var (groups, pools, lines, bookDifferences) = await ReconcileBooks(scope, loanIndex, books, credit, grains, calledByLoan);
+        var (groups, pools, lines, bookDifferences) = await ReconcileBooks(scope, loanIndex, books, credit, grains);
         return ApiResponse.Ok(new ReconciliationDto(differences.Count == 0 && bookDifferences.Count == 0, time.UtcNow, trees, loans, differences,
             groups, pools, bookDifferences, lines));
     }
 
     private static async Task<(int Groups, int Pools, int Lines, List<BookDifferenceDto> Differences)> ReconcileBooks(string? scope, ILoanIndex loanIndex,
-        IGroupPoolIndex books, ICreditIndex credit, IGrainFactory grains, IReadOnlyDictionary<string, decimal> calledByLoan)
+        IGroupPoolIndex books, ICreditIndex credit, IGrainFactory grains)
     {
         var differences = new List<BookDifferenceDto>();
         void Check(string kind, string id, string figure, decimal projected, decimal recomputed)
@@ -76,7 +74,11 @@ public static partial class RiskApi
         {
             var mine = bookLoans.Where(l => l.GroupId == g.Id).ToList();
             Check("group", g.Id, "outstanding", g.Outstanding, mine.Where(l => l.Status != "repaid").Sum(l => l.Outstanding));
-            Check("group", g.Id, "capUsed", g.CapUsed, mine.Sum(l => calledByLoan.GetValueOrDefault(l.Id)));
+            // What its defaulted loans called (paid or not: a paid call still spent the cap), as each loan's waterfall says.
+            var called = 0m;
+            foreach (var l in mine.Where(l => l.Status is "defaulted" or "repaid"))
+                if ((await grains.GetGrain<ILoanGrain>(l.Id).Get(Caller.Operator)).Value?.Waterfall is { } w) called += w.GuarantorCalls.Sum(c => c.Amount.Yuan);
+            Check("group", g.Id, "capUsed", g.CapUsed, called);
         }
         // Pools are shared by funders: only unscoped staff reconcile them.
         var pools = scope is null ? await books.PoolsAsync() : [];

@@ -12,12 +12,12 @@ public sealed record OrderDto(string Id, string BuyerId, string SupplierId, deci
 
 public sealed record LoanRepaymentDto(DateOnly On, decimal Amount, decimal Interest, decimal Principal, string Source, string? VoucherId);
 
-public sealed record GuarantorCallDto(string MemberId, decimal Amount);
+public sealed record GuarantorCallDto(string MemberId, decimal Amount, decimal Paid);
 
 public sealed record WaterfallDto(decimal Loss, IReadOnlyList<GuarantorCallDto> GuarantorCalls, string? PoolId, decimal PoolPayment, decimal FunderLoss)
 {
     public static WaterfallDto? From(LoanWaterfall? w) =>
-        w is null ? null : new(w.Loss.Yuan, w.GuarantorCalls.Select(c => new GuarantorCallDto(c.MemberId, c.Amount.Yuan)).ToList(), w.PoolId,
+        w is null ? null : new(w.Loss.Yuan, w.GuarantorCalls.Select(c => new GuarantorCallDto(c.MemberId, c.Amount.Yuan, c.Paid.Yuan)).ToList(), w.PoolId,
             w.PoolPayment.Yuan, w.FunderLoss.Yuan);
 }
 

@@ -68,6 +68,7 @@ public static class OpenApiSetup
         ["POST v1/orders/{id}/financing"] = ("financeOrder", "The supplier borrows against a confirmed order (up to 70% of it)."),
         ["GET v1/loans/{id}"] = ("getLoan", "One loan, with its waterfall once it defaulted."),
         ["POST v1/loans/{id}/repay"] = ("repayLoan", "The borrower repays part or all of a loan."),
+        ["POST v1/loans/{id}/calls/pay"] = ("payGuaranteeCall", "A member called as a guarantor for a defaulted loan pays part or all of its call to the funder."),
         ["POST v1/guarantee-groups"] = ("formGuaranteeGroup", "A funder proposes a joint-guarantee group of 3 to 10 suppliers."),
         ["GET v1/guarantee-groups/{id}"] = ("getGuaranteeGroup", "A group with its members, caps used and outstanding."),
         ["POST v1/guarantee-groups/{id}/consent"] = ("consentToGroup", "A member consents; the group is active once all have."),

@@ -12,6 +12,9 @@ public sealed class CreditProfile(SupplierCreditState s, string supplierId, Scor
 {
     private CreditRules Rules => scorecard.Rules;
 
+    /// <summary>A guarantee call's event (made, or paid): its instrument is "loan:call:member".</summary>
+    public static bool IsGuaranteeCall(ExposureEvent e) => e.InstrumentId.Contains(":call:", StringComparison.Ordinal);
+
     /// <summary>A voucher fragment the supplier accepted (a root issued to it, or a part passed to it), not one paying an order (the order counted).</summary>
     public bool IsReceipt(ExposureEvent e) =>
         e.Kind == "accepted" && e.After is { HolderRole: "supplier", Status: "active" } after && after.HolderId == supplierId && e.OrderId is null;

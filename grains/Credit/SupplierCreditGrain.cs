@@ -125,7 +125,7 @@ public sealed class SupplierCreditGrain(
             if (S.Seen.ContainsKey(e.Id)) continue;
             S.Seen[e.Id] = e.On ?? today;
             changed = true;
-            if (e.Kind == "guarantee_call" && e.ObligorId == SupplierId)
+            if (CreditProfile.IsGuaranteeCall(e) && e.ObligorId == SupplierId)
             {
                 if (e.After is { AmountFen: > 0 } call) S.CallsOwed[e.InstrumentId] = call.AmountFen;
                 else S.CallsOwed.Remove(e.InstrumentId);

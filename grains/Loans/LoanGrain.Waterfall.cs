@@ -40,7 +40,7 @@ public sealed partial class LoanGrain
                 // Each call is an exposure of the member to the funder, sent on the member's stream with the write that stores it.
                 foreach (var (memberId, position) in LoanLedger.CallPositions(S))
                     S.ExposureOutbox.Add(new Risk.ExposureEvent($"{LoanId}:call:{memberId}", LoanId, $"{LoanId}:call:{memberId}", memberId,
-                        null, position, time.UtcNow, "guarantee_call"));
+                        null, position, time.UtcNow, "guarantee_call", _businessDate));
                 await Write();
             }
             if (w.PoolPaymentFen is null)
@@ -61,11 +61,39 @@ public sealed partial class LoanGrain
         }
     }
 
+    /// <summary>
+    /// A member called as a guarantor for this loan pays (part of) its call to the funder: one fenced write with the call's
+    /// exposure event (what is left of it, none once paid), idempotent by operation id. The loss was borne as the waterfall
+    /// shows: paying a call settles the member's obligation, it does not change the loss or the funder's part.
+    /// </summary>
+    public async Task<Outcome<Loan>> PayCall(Caller caller, string operationId, Money amount)
+    {
+        if (S.Phase != LoanPhase.Disbursed) await Reload();
+        var call = S.Waterfall?.Calls?.Find(c => c.MemberId == caller.Id);
+        if (S.Phase != LoanPhase.Disbursed || call is null) return Fault.NotFound("Guarantee call");
+        var today = await TodayAsync();
+        if (call.Payments.Any(p => p.OperationId == operationId))
+        {
+            await Outbox.PublishAsync();
+            return Outcome<Loan>.Ok(View(today));
+        }
+        var owed = call.AmountFen - call.PaidFen;
+        if (owed == 0) return Fault.InvalidState("The call is paid; nothing is owed.");
+        if (amount.Fen > owed) return Fault.Validation("amount", $"The amount may be at most what is owed of the call, {new Money(owed)}.");
+        var before = LoanLedger.CallPosition(S, call);
+        call.PaidFen += amount.Fen;
+        call.Payments.Add(new CallPayment { OperationId = operationId, AmountFen = amount.Fen, On = today });
+        S.ExposureOutbox.Add(new Risk.ExposureEvent($"{LoanId}:call:{caller.Id}:{call.Payments.Count}", LoanId, $"{LoanId}:call:{caller.Id}", caller.Id,
+            before, LoanLedger.CallPosition(S, call), time.UtcNow, "call_paid", today));
+        await Write();
+        return Outcome<Loan>.Ok(View(today));
+    }
+
     /// <summary>Shown once every step has been taken (null until then), so what is shown always adds up to the loss.</summary>
     private LoanWaterfall? WaterfallView()
     {
         if (S.Waterfall is not { Calls: { } stored, PoolPaymentFen: { } pool } w) return null;
-        var calls = stored.Select(c => new GuaranteeCall(c.MemberId, new Money(c.AmountFen))).ToList();
+        var calls = stored.Select(c => new GuaranteeCall(c.MemberId, new Money(c.AmountFen), new Money(c.PaidFen))).ToList();
         return new LoanWaterfall(new Money(w.LossFen), calls, S.PoolId, new Money(pool), new Money(w.LossFen - calls.Sum(c => c.Amount.Fen) - pool));
     }
 }

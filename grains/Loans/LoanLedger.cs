@@ -104,11 +104,15 @@ public sealed class LoanLedger(LoanState state, PlatformRules rules)
 
     /// <summary>
     /// The guarantee calls of the loan's waterfall as exposures: each an obligation of the member called to the funder,
-    /// status <c>called</c>, from step 1 of the waterfall on (a call of nothing is no exposure).
+    /// status <c>called</c>, from step 1 of the waterfall on, for what is not yet paid (a call of nothing is no exposure).
     /// </summary>
     public static IEnumerable<(string MemberId, ExposurePosition Position)> CallPositions(LoanState s) =>
-        (s.Waterfall?.Calls ?? []).Where(c => c.AmountFen > 0).Select(c => (c.MemberId, new ExposurePosition(s.FunderId, "funder", CallStatus, 0, c.AmountFen)));
+        (s.Waterfall?.Calls ?? []).Select(c => (c.MemberId, Position: CallPosition(s, c))).Where(c => c.Position is not null).Select(c => (c.MemberId, c.Position!));
 
-    /// <summary>The status of a guarantee call's exposure (its events are of kind <c>guarantee_call</c>).</summary>
+    /// <summary>What the member still owes of its call, as an exposure to the funder; none once paid.</summary>
+    public static ExposurePosition? CallPosition(LoanState s, WaterfallCall call) =>
+        call.AmountFen - call.PaidFen is > 0 and var owed ? new ExposurePosition(s.FunderId, "funder", CallStatus, 0, owed) : null;
+
+    /// <summary>The status of a guarantee call's exposure (its events are of kind <c>guarantee_call</c> when made, <c>call_paid</c> when paid).</summary>
     public const string CallStatus = "called";
 }

@@ -135,4 +135,17 @@ public sealed class WaterfallCall
 {
     public string MemberId { get; set; } = "";
     public long AmountFen { get; set; }
+
+    /// <summary>What the member has paid of its call to the funder; the call's exposure is what is left.</summary>
+    public long PaidFen { get; set; }
+
+    /// <summary>The member's payments, by operation id: a retried payment answers as the first did.</summary>
+    public List<CallPayment> Payments { get; set; } = new();
+}
+
+public sealed class CallPayment
+{
+    public string OperationId { get; set; } = "";
+    public long AmountFen { get; set; }
+    public DateOnly On { get; set; }
 }

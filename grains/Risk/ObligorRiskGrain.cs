@@ -107,13 +107,13 @@ public sealed class ObligorRiskGrain(
     }
 
     private static string? CreditSubject(ExposureEvent e) =>
-        e.Kind == "guarantee_call" || Ids.IsLoan(e.InstrumentId) ? e.ObligorId
+        CreditProfile.IsGuaranteeCall(e) || Ids.IsLoan(e.InstrumentId) ? e.ObligorId
         : e.Kind == "accepted" && e.After is { HolderRole: "supplier", Status: "active" } after ? after.HolderId
         : null;
 
     /// <summary>A voucher of this obligor fell overdue or defaulted, or stopped being so: its suppliers' early warning looks again.</summary>
     private static bool ChangesStanding(ExposureEvent e) =>
-        !Ids.IsLoan(e.InstrumentId) && e.Kind != "guarantee_call" &&
+        !Ids.IsLoan(e.InstrumentId) && !CreditProfile.IsGuaranteeCall(e) &&
         (e.Before?.Status is "overdue" or "defaulted" || e.After?.Status is "overdue" or "defaulted");
 
     /// <summary>One-way and best effort: the sweep also wakes every profile once a business day.</summary>

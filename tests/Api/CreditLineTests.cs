@@ -271,17 +271,24 @@ public sealed class CreditLineTests() : OwnHostTest("creditlines")
     }
 
     [Fact]
-    public async Task CalledAsAGuarantor_RaisesTheSignal_WithTheCall()
+    public async Task CalledAsAGuarantor_RaisesTheSignal_WithTheCall_SuspendsTheLine_UntilTheCallIsPaid()
     {
         var funder = await S.Participant("funder");
         var members = new[] { await S.Participant("supplier"), await S.Participant("supplier"), await S.Participant("supplier") };
+        // Member 1 has a line with the funder: an order of 100,000.00 received today (score 460, grade D).
+        var core = await S.Participant("core");
+        await S.Order(core, members[1], 100_000m, paymentInDays: 90);
+        await ScoreWhen(members[1], s => Factor(s, "receivedLast180Days") == 100_000m, "the order reaches the profile");
+        await Publish(funder, minGrade: "D");
+        var lineId = (await members[1].Client.Post("/v1/credit/applications", new { funderId = funder.Id })).Expect(HttpStatusCode.Created).Json
+            .GetProperty("line").GetProperty("id").GetString()!;
         var group = (await funder.Client.Post("/v1/guarantee-groups", new
         {
             funderId = funder.Id, memberIds = members.Select(m => m.Id).ToArray(), groupLimit = 100_000m, memberCap = 30_000m, annualRate = 0.06m,
             expiresOn = (await S.Today()).AddDays(365).ToString("yyyy-MM-dd"),
         })).Expect(HttpStatusCode.Created).Id;
         foreach (var m in members) (await m.Client.Post($"/v1/guarantee-groups/{group}/consent")).Expect(HttpStatusCode.OK);
-        (await members[0].Client.Post($"/v1/guarantee-groups/{group}/loans", new { amount = 10_000m, termDays = 10 })).Expect(HttpStatusCode.Created);
+        var loanId = (await members[0].Client.Post($"/v1/guarantee-groups/{group}/loans", new { amount = 10_000m, termDays = 10 })).Expect(HttpStatusCode.Created).Id;
 
         await AdvanceDays(11); // overdue: the borrower's own signal
         await SignalWhen(members[0].Id, "loan_overdue", cleared: false, "the borrower's overdue loan raises its signal");
@@ -292,6 +299,30 @@ public sealed class CreditLineTests() : OwnHostTest("creditlines")
         var score = await Score(members[1], members[1]);
         Assert.Equal(owed, Factor(score, "guaranteeCallsOwed"));
         Assert.Equal(1m, Factor(await Score(members[0], members[0]), "defaults"));
+        await S.Order(core, members[1], 100_000m, paymentInDays: 90); // business goes on: receipts do not fall
+        AssertProblem(await members[1].Client.Post($"/v1/credit/lines/{lineId}/draws", new { amount = 1_000m, termDays = 10 }), HttpStatusCode.Conflict, "invalid_state");
+
+        // The member pays its call to the funder, in two parts; more than is owed, or a non-member, changes nothing.
+        AssertValidation(await members[1].Client.Post($"/v1/loans/{loanId}/calls/pay", new { amount = owed + 0.01m }), "amount");
+        AssertProblem(await core.Client.Post($"/v1/loans/{loanId}/calls/pay", new { amount = 1m }), HttpStatusCode.Forbidden, "forbidden");
+        AssertProblem(await members[0].Client.Post($"/v1/loans/{loanId}/calls/pay", new { amount = 1m }), HttpStatusCode.NotFound, "not_found");
+        (await members[1].Client.Post($"/v1/loans/{loanId}/calls/pay", new { amount = 1_000m })).Expect(HttpStatusCode.OK);
+        var paid = (await members[1].Client.Post($"/v1/loans/{loanId}/calls/pay", new { amount = owed - 1_000m })).Expect(HttpStatusCode.OK).Json;
+        var call = paid.GetProperty("waterfall").GetProperty("guarantorCalls").EnumerateArray().Single(c => c.GetProperty("memberId").GetString() == members[1].Id);
+        Assert.Equal((owed, owed), (call.GetProperty("amount").GetDecimal(), call.GetProperty("paid").GetDecimal()));
+        AssertProblem(await members[1].Client.Post($"/v1/loans/{loanId}/calls/pay", new { amount = 1m }), HttpStatusCode.Conflict, "invalid_state");
+
+        // Paid: the signal clears, the exposure is gone, the line is active again; the group's capUsed stays what was called.
+        await SignalWhen(members[1].Id, "guarantor_called", cleared: true, "paying the call clears the signal", called.GetProperty("id").GetString());
+        Assert.Equal(0m, Factor(await Score(members[1], members[1]), "guaranteeCallsOwed"));
+        Assert.Equal("active", (await Line(members[1], lineId)).GetProperty("status").GetString());
+        (await members[1].Client.Post($"/v1/credit/lines/{lineId}/draws", new { amount = 1_000m, termDays = 10 })).Expect(HttpStatusCode.Created);
+        var member = (await funder.Client.Get($"/v1/guarantee-groups/{group}")).Expect(HttpStatusCode.OK).Json.GetProperty("members").EnumerateArray()
+            .Single(m => m.GetProperty("id").GetString() == members[1].Id);
+        Assert.Equal(owed, member.GetProperty("capUsed").GetDecimal());
+        await S.ExposuresReconcile(Within, "the paid call leaves the member's exposure, and the books reconcile");
+        Assert.DoesNotContain((await S.Operator.Get($"/v1/risk/exposures/obligor/{members[1].Id}")).Expect(HttpStatusCode.OK).Json
+            .GetProperty("byStatus").EnumerateObject(), p => p.Name == "called" && p.Value.GetDecimal() != 0m);
     }
 
     [Fact]

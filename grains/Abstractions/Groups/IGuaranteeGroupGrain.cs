@@ -41,9 +41,9 @@ public sealed record FormGroup(
     [property: Id(4)] decimal AnnualRate,
     [property: Id(5)] DateOnly ExpiresOn);
 
-/// <summary>What one member was called to pay for another's defaulted loan.</summary>
+/// <summary>What one member was called to pay for another's defaulted loan, and (on the loan) what it has paid of it.</summary>
 [GenerateSerializer, Immutable, Alias("GuaranteeCall")]
-public sealed record GuaranteeCall([property: Id(0)] string MemberId, [property: Id(1)] Money Amount);
+public sealed record GuaranteeCall([property: Id(0)] string MemberId, [property: Id(1)] Money Amount, [property: Id(2)] Money Paid = default);
 
 /// <summary>
 /// A joint-guarantee group (联贷联保), keyed by its id: 3 to 10 suppliers borrowing from one funder and guaranteeing

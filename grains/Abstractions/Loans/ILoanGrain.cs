@@ -87,6 +87,10 @@ public interface ILoanGrain : IReservationOwner, IExposureProducer
     [Alias("Repay")]
     Task<Outcome<Loan>> Repay(Caller caller, string operationId, Money amount);
 
+    /// <summary>A member called as a guarantor for this defaulted loan pays (part of) its call to the funder. Idempotent by operation id.</summary>
+    [Alias("PayCall")]
+    Task<Outcome<Loan>> PayCall(Caller caller, string operationId, Money amount);
+
     /// <summary>
     /// The loan's funder enrolls it in risk pool <paramref name="poolId"/>: the pool reserves cover for its outstanding
     /// principal within its capacity. A loan is enrolled in at most one pool, and only while active.
