@@ -30,6 +30,19 @@ public sealed class CreditProfile(SupplierCreditState s, string supplierId, Scor
         if (s.FirstReceiptOn is null || on < s.FirstReceiptOn) s.FirstReceiptOn = on;
     }
 
+    /// <summary>
+    /// A guarantee call made ("loan:call:member") or paid ("loan:call:member:n"): what is owed is the newest event's amount,
+    /// so a late re-delivery of an older one changes nothing.
+    /// </summary>
+    public void ApplyCallEvent(ExposureEvent e)
+    {
+        var sequence = e.Id.Length > e.InstrumentId.Length && long.TryParse(e.Id.AsSpan(e.InstrumentId.Length + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var n)
+            ? n
+            : 0;
+        if (s.CallsOwed.TryGetValue(e.InstrumentId, out var known) && known.Sequence > sequence) return;
+        s.CallsOwed[e.InstrumentId] = new CallOwed { AmountFen = e.After?.AmountFen ?? 0, Sequence = sequence };
+    }
+
     /// <summary>Applies one of the supplier's own loan events. Returns (became overdue, repaid in full on time).</summary>
     public (bool BecameOverdue, bool RepaidOnTime) ApplyLoanEvent(ExposureEvent e, DateOnly today)
     {
@@ -88,7 +101,7 @@ public sealed class CreditProfile(SupplierCreditState s, string supplierId, Scor
             OverdueDays: s.Loans.Values.Where(l => l.WasOverdue && l.DueDate is not null)
                 .Sum(l => Math.Max(0, (l.ClosedOn ?? today).DayNumber - l.DueDate!.Value.DayNumber)),
             Defaults: s.Loans.Values.Count(l => l.Defaulted),
-            GuaranteeCallsOwedFen: s.CallsOwed.Values.Sum());
+            GuaranteeCallsOwedFen: s.CallsOwed.Values.Sum(c => c.AmountFen));
     }
 
     public CreditScore Score(DateOnly today)
@@ -128,12 +141,12 @@ public sealed class CreditProfile(SupplierCreditState s, string supplierId, Scor
                 ["overdue"] = Yuan(standing.OverdueFen),
                 ["defaulted"] = Yuan(standing.DefaultedFen),
             }, $"core {core} it sells to has {Yuan(standing.OverdueFen)} overdue and {Yuan(standing.DefaultedFen)} defaulted"));
-        var owed = s.CallsOwed.Values.Sum();
+        var owed = s.CallsOwed.Values.Sum(c => c.AmountFen);
         if (owed > 0)
             conditions.Add(new("guarantor_called", "guarantor_called", new()
             {
                 ["owed"] = Yuan(owed),
-                ["calls"] = string.Join(",", s.CallsOwed.Keys.Order(StringComparer.Ordinal)),
+                ["calls"] = string.Join(",", s.CallsOwed.Where(c => c.Value.AmountFen > 0).Select(c => c.Key).Order(StringComparer.Ordinal)),
             }, $"called as a guarantor for {Yuan(owed)}"));
         foreach (var (loanId, loan) in s.Loans.Where(l => l.Value.WasOverdue && l.Value.ClosedOn is null).OrderBy(l => l.Key, StringComparer.Ordinal))
             conditions.Add(new($"loan_overdue:{loanId}", "loan_overdue", new()

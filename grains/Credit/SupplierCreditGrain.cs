@@ -123,13 +123,10 @@ public sealed class SupplierCreditGrain(
         foreach (var e in events)
         {
             if (S.Seen.ContainsKey(e.Id)) continue;
-            S.Seen[e.Id] = e.On ?? today;
+            S.Seen[e.Id] = today; // dated by when it was applied: it is forgotten only long after any re-delivery
             changed = true;
             if (CreditProfile.IsGuaranteeCall(e) && e.ObligorId == SupplierId)
-            {
-                if (e.After is { AmountFen: > 0 } call) S.CallsOwed[e.InstrumentId] = call.AmountFen;
-                else S.CallsOwed.Remove(e.InstrumentId);
-            }
+                profile.ApplyCallEvent(e);
             else if (Ids.IsLoan(e.InstrumentId) && e.ObligorId == SupplierId)
             {
                 var (becameOverdue, repaidOnTime) = profile.ApplyLoanEvent(e, today);

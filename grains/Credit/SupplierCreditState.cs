@@ -15,8 +15,8 @@ public sealed class SupplierCreditState
     /// <summary>The supplier's own loans, as their exposure events told.</summary>
     public Dictionary<string, LoanRecord> Loans { get; set; } = new();
 
-    /// <summary>Guarantee calls the supplier owes, by the call's instrument id, in fen.</summary>
-    public Dictionary<string, long> CallsOwed { get; set; } = new();
+    /// <summary>Guarantee calls the supplier was made to pay, by the call's instrument id: what it still owes.</summary>
+    public Dictionary<string, CallOwed> CallsOwed { get; set; } = new();
 
     /// <summary>Exposure events applied, with their date: a re-delivery is ignored. Aged out with the receipts.</summary>
     public Dictionary<string, DateOnly> Seen { get; set; } = new();
@@ -62,6 +62,14 @@ public sealed class LoanRecord
 
     /// <summary>The loan's version of the last event applied (from the event id): older news does not overwrite newer.</summary>
     public long Version { get; set; }
+}
+
+public sealed class CallOwed
+{
+    public long AmountFen { get; set; }
+
+    /// <summary>The call's event this is from: 0 when made, n for its n-th payment.</summary>
+    public long Sequence { get; set; }
 }
 
 public sealed class CoreStanding

@@ -153,6 +153,23 @@ public sealed class ScorecardTests
     }
 
     [Fact]
+    public void GuaranteeCalls_TheNewestEventSaysWhatIsOwed_ALateOlderOneChangesNothing()
+    {
+        var profile = new CreditProfile(new SupplierCreditState(), Me, Card);
+        const string call = "lnloan00000000000000a1:call:" + Me;
+        ExposureEvent Event(string id, long? owedFen) => new(id, "lnloan00000000000000a1", call, Me, null,
+            owedFen is { } fen ? new ExposurePosition("ptfunder", "funder", "called", 0, fen) : null, DateTimeOffset.UnixEpoch, "guarantee_call", Today);
+        profile.ApplyCallEvent(Event(call, 5_000_00));
+        Assert.Equal(5_000_00, profile.Inputs(Today).GuaranteeCallsOwedFen);
+        Assert.Single(profile.Conditions(Today), c => c.Kind == "guarantor_called");
+        profile.ApplyCallEvent(Event($"{call}:2", null));    // paid in full by the second payment…
+        profile.ApplyCallEvent(Event($"{call}:1", 3_000_00)); // …and the first payment's event arrives late
+        profile.ApplyCallEvent(Event(call, 5_000_00));        // as does the call itself, again
+        Assert.Equal(0, profile.Inputs(Today).GuaranteeCallsOwedFen);
+        Assert.DoesNotContain(profile.Conditions(Today), c => c.Kind == "guarantor_called");
+    }
+
+    [Fact]
     public void FallingReceipts_LastThirtyDaysBelowHalfTheMonthlyAverageBefore()
     {
         var state = new SupplierCreditState();
