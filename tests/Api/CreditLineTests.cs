@@ -37,6 +37,14 @@ public sealed class CreditLineTests() : OwnHostTest("creditlines")
     private static int Points(JsonElement score, string name) =>
         score.GetProperty("factors").EnumerateArray().Single(f => f.GetProperty("name").GetString() == name).GetProperty("points").GetInt32();
 
+    /// <summary>The supplier applies to the funder and must be approved: the line's id.</summary>
+    private static async Task<string> Approved(Party supplier, Party funder)
+    {
+        var decision = (await supplier.Client.Post("/v1/credit/applications", new { funderId = funder.Id })).Expect(HttpStatusCode.Created).Json;
+        Assert.Equal("approved", decision.GetProperty("decision").GetString());
+        return decision.GetProperty("line").GetProperty("id").GetString()!;
+    }
+
     private async Task<JsonElement> Line(Party who, string lineId) => (await who.Client.Get($"/v1/credit/lines/{lineId}")).Expect(HttpStatusCode.OK).Json;
 
     private Task<JsonElement> LineWhen(Party who, string lineId, Func<JsonElement, bool> done, string because) =>
@@ -181,8 +189,7 @@ public sealed class CreditLineTests() : OwnHostTest("creditlines")
         var funder = await S.Participant("funder");
         await Publish(funder);
         await ScoreWhen(supplier, s => Factor(s, "receivedLast180Days") == 300_000m, "both receipts reach the profile");
-        var lineId = (await supplier.Client.Post("/v1/credit/applications", new { funderId = funder.Id })).Expect(HttpStatusCode.Created).Json
-            .GetProperty("line").GetProperty("id").GetString()!;
+        var lineId = await Approved(supplier, funder);
         var loanId = (await supplier.Client.Post($"/v1/credit/lines/{lineId}/draws", new { amount = 20_000m, termDays = 10 })).Expect(HttpStatusCode.Created).Id;
 
         await AdvanceDays(11); // the day after the due date: overdue
@@ -226,8 +233,7 @@ public sealed class CreditLineTests() : OwnHostTest("creditlines")
         var funder = await S.Participant("funder");
         await Publish(funder);
         await ScoreWhen(supplier, s => Factor(s, "receivedLast180Days") == 300_000m, "both receipts reach the profile");
-        var lineId = (await supplier.Client.Post("/v1/credit/applications", new { funderId = funder.Id })).Expect(HttpStatusCode.Created).Json
-            .GetProperty("line").GetProperty("id").GetString()!;
+        var lineId = await Approved(supplier, funder);
 
         // T0 + 91 + 25 = T0 + 116: nothing received since T0 + 85, more than 30 days ago; the 180 days before held 300,000.00,
         // a monthly average of 50,000.00.
@@ -256,8 +262,7 @@ public sealed class CreditLineTests() : OwnHostTest("creditlines")
         // One core, 200,000.00 received today: 0 + 30 + 120 + 20 + 30 + 100 + 100 + 100 = 500, grade C.
         await ScoreWhen(supplier, s => s.GetProperty("score").GetInt32() == 500, "the receipt reaches the profile");
         await Publish(funder, minGrade: "D");
-        var lineId = (await supplier.Client.Post("/v1/credit/applications", new { funderId = funder.Id })).Expect(HttpStatusCode.Created).Json
-            .GetProperty("line").GetProperty("id").GetString()!;
+        var lineId = await Approved(supplier, funder);
 
         await AdvanceDays(11); // the voucher is overdue: the core it sells to is in arrears
         var signal = await SignalWhen(supplier.Id, "core_overdue", cleared: false, "the core's overdue voucher raises the signal");
@@ -280,8 +285,7 @@ public sealed class CreditLineTests() : OwnHostTest("creditlines")
         await S.Order(core, members[1], 100_000m, paymentInDays: 90);
         await ScoreWhen(members[1], s => Factor(s, "receivedLast180Days") == 100_000m, "the order reaches the profile");
         await Publish(funder, minGrade: "D");
-        var lineId = (await members[1].Client.Post("/v1/credit/applications", new { funderId = funder.Id })).Expect(HttpStatusCode.Created).Json
-            .GetProperty("line").GetProperty("id").GetString()!;
+        var lineId = await Approved(members[1], funder);
         var group = (await funder.Client.Post("/v1/guarantee-groups", new
         {
             funderId = funder.Id, memberIds = members.Select(m => m.Id).ToArray(), groupLimit = 100_000m, memberCap = 30_000m, annualRate = 0.06m,
@@ -362,8 +366,7 @@ public sealed class CreditLineTests() : OwnHostTest("creditlines")
         AssertProblem(await core.Client.Post("/v1/credit/applications", new { funderId = funder.Id }), HttpStatusCode.Forbidden, "forbidden");
 
         await ScoreWhen(supplier, s => Factor(s, "receivedLast180Days") == 300_000m, "both receipts reach the profile");
-        var lineId = (await supplier.Client.Post("/v1/credit/applications", new { funderId = funder.Id })).Expect(HttpStatusCode.Created).Json
-            .GetProperty("line").GetProperty("id").GetString()!;
+        var lineId = await Approved(supplier, funder);
 
         // Scores: the supplier, the funder it applied to, staff; not another supplier, another funder or a core.
         AssertProblem(await other.Client.Get($"/v1/credit/scores/{supplier.Id}"), HttpStatusCode.NotFound, "not_found");

@@ -114,7 +114,7 @@ public interface ICreditPolicyGrain : IGrainWithStringKey
 [Alias("ISupplierCreditGrain")]
 public interface ISupplierCreditGrain : ILoanBase
 {
-    /// <summary>The score as of today, from what the grain holds: one call, no scan. Null when the caller may not see it.</summary>
+    /// <summary>The score as of today, from what the grain holds: one call, no scan. Not found for a caller who may not see it.</summary>
     [Alias("GetScore")]
     Task<Outcome<CreditScore>> GetScore(Caller caller);
 

@@ -38,8 +38,10 @@ public sealed record ExposureEvent(
     [property: Id(6)] DateTimeOffset At,
     [property: Id(7)] string Kind,
     [property: Id(8)] DateOnly? On = null,
-    [property: Id(9)] string? OrderId = null,
-    [property: Id(10)] DateOnly? DueDate = null);
+    [property: Id(9), System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    string? OrderId = null,
+    [property: Id(10), System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    DateOnly? DueDate = null);
 
 /// <summary>A live position and the obligor it is on: a producer's positions may be on several (a loan's guarantee calls are on its guarantors).</summary>
 [GenerateSerializer, Immutable, Alias("HeldPosition")]
