@@ -102,16 +102,24 @@ public sealed class SupplierCreditGrain(
         return Outcome<CreditDecision>.Ok(new CreditDecision(approved, reasons, score, approved ? LineView(lineId) : null));
     }
 
-    public Task<Outcome<CreditLine>> GetLine(Caller caller, string lineId)
+    public async Task<Outcome<CreditLine>> GetLine(Caller caller, string lineId)
     {
-        if (!S.Lines.TryGetValue(lineId, out var line)) return Task.FromResult<Outcome<CreditLine>>(Fault.NotFound("Credit line"));
+        if (await LineOrReload(lineId) is not { } line) return Fault.NotFound("Credit line");
         var visible = caller.Role switch
         {
             Role.Operator => true,
             Role.Risk => caller.FunderScope is null || caller.FunderScope == line.FunderId,
             _ => caller.Id == SupplierId || caller.Id == line.FunderId,
         };
-        return Task.FromResult(visible ? Outcome<CreditLine>.Ok(LineView(lineId)) : Fault.NotFound("Credit line"));
+        return visible ? Outcome<CreditLine>.Ok(LineView(lineId)) : Fault.NotFound("Credit line");
+    }
+
+    /// <summary>An activation that does not know the line reads storage again before saying so: it may be a stale one.</summary>
+    private async Task<LineState?> LineOrReload(string lineId)
+    {
+        if (S.Lines.TryGetValue(lineId, out var line)) return line;
+        await state.ReadStateAsync();
+        return S.Lines.GetValueOrDefault(lineId);
     }
 
     public async Task Observe(IReadOnlyList<ExposureEvent> events)
@@ -173,7 +181,7 @@ public sealed class SupplierCreditGrain(
     public async Task<Outcome<DrawTerms>> ReserveDraw(DrawRequest request)
     {
         var lineId = Ids.CreditLine(SupplierId, request.FunderId ?? "");
-        if (!S.Lines.TryGetValue(lineId, out var line) || request.BorrowerId != SupplierId) return Fault.NotFound("Credit line");
+        if (request.BorrowerId != SupplierId || await LineOrReload(lineId) is not { } line) return Fault.NotFound("Credit line");
         var book = new ReservationBook(line.Draws);
         var terms = new DrawTerms(request.Today.AddDays(request.TermDays ?? 0), line.FunderId, line.AnnualRate);
         switch (book.AlreadyReserved(request.LoanId, EntityRef.Loan(request.LoanId), request.Amount.Fen, request.BorrowerId))
@@ -303,11 +311,12 @@ public sealed class SupplierCreditGrain(
 
     private void EnsureSweeps()
     {
-        foreach (var (lineId, line) in S.Lines)
+        foreach (var lineId in S.Lines.Keys)
         {
             if (!_sweeps.TryGetValue(lineId, out var sweep))
                 _sweeps[lineId] = sweep = new ReservationSweep(this, GrainFactory, EntityRef.CreditLine(lineId), rules.Value.ReservationTimeout, () => time.UtcNow);
-            sweep.Ensure(() => new ReservationBook(line.Draws).Open);
+            // Looked up on every tick: a re-read of storage replaces the state's objects.
+            sweep.Ensure(() => S.Lines.TryGetValue(lineId, out var line) ? new ReservationBook(line.Draws).Open : []);
         }
     }
 }
