@@ -137,11 +137,7 @@ public static class CreditApi
     private static async Task<ApiResponse> Signals(HttpContext http, ICreditIndex index, string? after, string? limit)
     {
         var v = new Validation();
-        long cursor = 0;
-        if (after is not null && !long.TryParse(after, NumberStyles.None, CultureInfo.InvariantCulture, out cursor)) v.Add("after", "is not a cursor");
-        var take = 50;
-        if (limit is not null && !(int.TryParse(limit, NumberStyles.None, CultureInfo.InvariantCulture, out take) && take is >= 1 and <= 200))
-            v.Add("limit", "must be a whole number between 1 and 200");
+        var (cursor, take) = v.Page(after, limit);
         if (!v.IsValid) return v.Problem();
         var caller = http.Caller();
         var rows = await index.SignalsAsync(cursor, take, caller.Role == Role.Risk ? caller.FunderScope : null);

@@ -114,11 +114,7 @@ public static partial class RiskApi
     private static async Task<ApiResponse> Alerts(HttpContext http, IAlertStore store, string? after, string? limit)
     {
         var v = new Validation();
-        long cursor = 0;
-        if (after is not null && !(long.TryParse(after, System.Globalization.NumberStyles.None, null, out cursor))) v.Add("after", "is not a cursor");
-        var take = 50;
-        if (limit is not null && !(int.TryParse(limit, System.Globalization.NumberStyles.None, null, out take) && take is >= 1 and <= 200))
-            v.Add("limit", "must be a whole number between 1 and 200");
+        var (cursor, take) = v.Page(after, limit);
         if (!v.IsValid) return v.Problem();
         var rows = await store.ListAsync(cursor, take, Scope(http.Caller()));
         var items = rows.Select(a => new AlertDto(a.Id, a.Kind, a.SubjectId, a.FunderId, a.ObligorId, a.Detail, a.RaisedAt)).ToList();

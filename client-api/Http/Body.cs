@@ -109,6 +109,18 @@ public sealed class Validation
         return rate;
     }
 
+    /// <summary>A page of a list that follows a numeric cursor (alerts, signals): <c>after</c> (0 when absent) and <c>limit</c> (1 to 200, default 50).</summary>
+    public (long After, int Limit) Page(string? after, string? limit)
+    {
+        long cursor = 0;
+        if (after is not null && !long.TryParse(after, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out cursor))
+            Add("after", "is not a cursor");
+        var take = 50;
+        if (limit is not null && !(int.TryParse(limit, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out take) && take is >= 1 and <= 200))
+            Add("limit", "must be a whole number between 1 and 200");
+        return (cursor, take);
+    }
+
     /// <summary>A date that must be later than <paramref name="today"/> (an expiry).</summary>
     public DateOnly LaterThan(string field, DateOnly? value, DateOnly today)
     {

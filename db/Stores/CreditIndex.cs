@@ -35,6 +35,7 @@ public sealed record CreditProjection(
     int OpenSignals,
     DateOnly EvaluatedOn,
     long Version,
+    /// <summary>Cores to record in <c>credit_relations</c> (new ones: a row, once written, stays).</summary>
     IReadOnlyList<string> CoreIds,
     IReadOnlyList<IndexedCreditLine> Lines,
     IReadOnlyList<SignalRow> Signals);
@@ -45,7 +46,8 @@ public sealed record CreditProjection(
 /// </summary>
 public interface ICreditIndex
 {
-    Task ProjectAsync(CreditProjection projection);
+    /// <summary>Writes the rows unless a newer version is there already; says whether it wrote.</summary>
+    Task<bool> ProjectAsync(CreditProjection projection);
 
     /// <summary>The grain version a supplier's profile row reflects, or -1 without a row: an activation projects only when it lags.</summary>
     Task<long> ProjectedVersionAsync(string supplierId);
@@ -66,7 +68,7 @@ public interface ICreditIndex
 
 public sealed class PostgresCreditIndex(NpgsqlDataSource dataSource) : ICreditIndex
 {
-    public async Task ProjectAsync(CreditProjection p)
+    public async Task<bool> ProjectAsync(CreditProjection p)
     {
         await using var connection = await dataSource.OpenConnectionAsync();
         await using var tx = await connection.BeginTransactionAsync();
@@ -84,7 +86,7 @@ public sealed class PostgresCreditIndex(NpgsqlDataSource dataSource) : ICreditIn
         if (applied == 0)
         {
             await tx.RollbackAsync(); // a newer version is projected already
-            return;
+            return false;
         }
         foreach (var core in p.CoreIds)
             await connection.ExecuteAsync(
@@ -108,6 +110,7 @@ public sealed class PostgresCreditIndex(NpgsqlDataSource dataSource) : ICreditIn
                 """,
                 new { s.Id, s.ObligorId, s.Kind, Evidence = JsonSerializer.Serialize(s.Evidence), s.RaisedAt, s.ClearedAt }, tx);
         await tx.CommitAsync();
+        return true;
     }
 
     public async Task<long> ProjectedVersionAsync(string supplierId)
@@ -169,11 +172,11 @@ public sealed class InMemoryCreditIndex : ICreditIndex
     private readonly ConcurrentDictionary<(string Core, string Supplier), bool> _relations = new();
     private long _seq;
 
-    public Task ProjectAsync(CreditProjection p)
+    public Task<bool> ProjectAsync(CreditProjection p)
     {
         lock (_gate)
         {
-            if (_profiles.TryGetValue(p.SupplierId, out var known) && known.Version > p.Version) return Task.CompletedTask;
+            if (_profiles.TryGetValue(p.SupplierId, out var known) && known.Version > p.Version) return Task.FromResult(false);
             _profiles[p.SupplierId] = p;
             foreach (var core in p.CoreIds) _relations[(core, p.SupplierId)] = true;
             foreach (var l in p.Lines) _lines[l.Id] = l;
@@ -181,7 +184,7 @@ public sealed class InMemoryCreditIndex : ICreditIndex
                 if (!_signals.TryGetValue(s.Id, out var old) || old.ClearedAt != s.ClearedAt)
                     _signals[s.Id] = s with { Seq = ++_seq };
         }
-        return Task.CompletedTask;
+        return Task.FromResult(true);
     }
 
     public Task<long> ProjectedVersionAsync(string supplierId)

@@ -15,9 +15,24 @@ public sealed class CreditProfile(SupplierCreditState s, string supplierId, Scor
     /// <summary>A guarantee call's event (made, or paid): its instrument is "loan:call:member".</summary>
     public static bool IsGuaranteeCall(ExposureEvent e) => e.InstrumentId.Contains(":call:", StringComparison.Ordinal);
 
-    /// <summary>A voucher fragment the supplier accepted (a root issued to it, or a part passed to it), not one paying an order (the order counted).</summary>
+    /// <summary>
+    /// The supplier whose credit an event changes, or null: the borrower of a loan, the member a guarantee call is on, or the
+    /// supplier that accepted a voucher fragment (a root issued to it, or a part passed to it) that pays no order (the order
+    /// counted when it was placed). The risk grains route by this; the credit grain applies by the same rule.
+    /// </summary>
+    public static string? SupplierConcerned(ExposureEvent e) =>
+        IsGuaranteeCall(e) || Ids.IsLoan(e.InstrumentId) ? e.ObligorId
+        : e.Kind == "accepted" && e.OrderId is null && e.After is { HolderRole: "supplier", Status: "active" } after ? after.HolderId
+        : null;
+
+    /// <summary>A voucher of the obligor fell overdue or defaulted, or stopped being so: the standing of a core changed.</summary>
+    public static bool ChangesCoreStanding(ExposureEvent e) =>
+        !Ids.IsLoan(e.InstrumentId) && !IsGuaranteeCall(e) &&
+        (e.Before?.Status is "overdue" or "defaulted" || e.After?.Status is "overdue" or "defaulted");
+
+    /// <summary>A voucher fragment this supplier received (see <see cref="SupplierConcerned"/>).</summary>
     public bool IsReceipt(ExposureEvent e) =>
-        e.Kind == "accepted" && e.After is { HolderRole: "supplier", Status: "active" } after && after.HolderId == supplierId && e.OrderId is null;
+        !IsGuaranteeCall(e) && !Ids.IsLoan(e.InstrumentId) && SupplierConcerned(e) == supplierId;
 
     public void AddReceipt(string id, string coreId, long amountFen, DateOnly on)
     {

@@ -25,6 +25,9 @@ public sealed class SupplierCreditGrain(
 {
     private readonly Dictionary<string, ReservationSweep> _sweeps = new();
 
+    /// <summary>Cores this activation has written to <c>credit_relations</c>: a projection writes only the new ones.</summary>
+    private readonly HashSet<string> _relationsProjected = new(StringComparer.Ordinal);
+
     private SupplierCreditState S => state.State;
     private string SupplierId => this.GetPrimaryKeyString();
     private CreditProfile Profile => new(S, SupplierId, scorecard);
@@ -283,12 +286,14 @@ public sealed class SupplierCreditGrain(
         if (!state.RecordExists) return;
         var score = Profile.Score(S.EvaluatedOn);
         var toProject = S.Signals.Where(x => !x.Projected).ToList();
-        await index.ProjectAsync(new CreditProjection(SupplierId, score.Score, score.Grade.ToString(), S.Signals.Count(x => x.ClearedAt is null), S.EvaluatedOn,
-            state.StoredVersion(), S.Receipts.Values.Select(r => r.CoreId).Distinct().ToList(),
+        var newCores = S.Receipts.Values.Select(r => r.CoreId).Where(c => !_relationsProjected.Contains(c)).Distinct().ToList();
+        var written = await index.ProjectAsync(new CreditProjection(SupplierId, score.Score, score.Grade.ToString(), S.Signals.Count(x => x.ClearedAt is null), S.EvaluatedOn,
+            state.StoredVersion(), newCores,
             S.Lines.Keys.Select(id => LineView(id)).Select(l => new IndexedCreditLine(l.Id, l.SupplierId, l.FunderId, l.Limit.Yuan, l.Used.Yuan, l.AnnualRate,
                 l.Grade.ToString(), l.ExpiresOn, l.Status.ToString().ToLowerInvariant())).ToList(),
             toProject.Select(x => new SignalRow(0, x.Id, SupplierId, x.Kind, x.Evidence, x.RaisedAt, x.ClearedAt)).ToList()));
         foreach (var x in toProject) x.Projected = true;
+        if (written) _relationsProjected.UnionWith(newCores);
         // A cleared signal whose clearing the read model holds has nothing left to do here (the next write drops it).
         S.Signals.RemoveAll(x => x.ClearedAt is not null && x.Projected);
     }

@@ -89,7 +89,7 @@ public sealed class ObligorRiskGrain(
                 // and ignores what it has seen, so a failure here only means the events come again.
                 await InformSuppliers(events);
                 Acknowledge(received);
-                if (events.Any(ChangesStanding)) await AskSuppliersToLookAgain();
+                if (events.Any(CreditProfile.ChangesCoreStanding)) await AskSuppliersToLookAgain();
             }
             catch (Exception e)
             {
@@ -102,21 +102,11 @@ public sealed class ObligorRiskGrain(
     /// <summary>The events a supplier's credit depends on: vouchers it accepted, its loans, the guarantee calls it owes; grouped by supplier.</summary>
     private async Task InformSuppliers(List<ExposureEvent> events)
     {
-        foreach (var supplier in events.Select(e => (Supplier: CreditSubject(e), Event: e)).Where(x => x.Supplier is not null).GroupBy(x => x.Supplier!))
+        foreach (var supplier in events.Select(e => (Supplier: CreditProfile.SupplierConcerned(e), Event: e)).Where(x => x.Supplier is not null).GroupBy(x => x.Supplier!))
             await GrainFactory.GetGrain<ISupplierCreditGrain>(supplier.Key).Observe(supplier.Select(x => x.Event).ToList());
     }
 
-    private static string? CreditSubject(ExposureEvent e) =>
-        CreditProfile.IsGuaranteeCall(e) || Ids.IsLoan(e.InstrumentId) ? e.ObligorId
-        : e.Kind == "accepted" && e.After is { HolderRole: "supplier", Status: "active" } after ? after.HolderId
-        : null;
-
-    /// <summary>A voucher of this obligor fell overdue or defaulted, or stopped being so: its suppliers' early warning looks again.</summary>
-    private static bool ChangesStanding(ExposureEvent e) =>
-        !Ids.IsLoan(e.InstrumentId) && !CreditProfile.IsGuaranteeCall(e) &&
-        (e.Before?.Status is "overdue" or "defaulted" || e.After?.Status is "overdue" or "defaulted");
-
-    /// <summary>One-way and best effort: the sweep also wakes every profile once a business day.</summary>
+    /// <summary>Its suppliers' early warning looks again; one-way and best effort: the sweep also wakes every profile once a business day.</summary>
     private async Task AskSuppliersToLookAgain()
     {
         try
