@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 using Orleans.Storage;
 using SupplyChain.Db;
+using SupplyChain.Grains.Risk;
 using SupplyChain.Grains.Vouchers;
 using SupplyChain.Silo;
 using SupplyChain.Tests.Infrastructure;
@@ -152,18 +153,29 @@ public sealed class GroupCommitTests : IAsyncLifetime
         var second = await RowVersions();
         Assert.Equal(["op2", "vcROWS-1"], second.Where(r => !first.TryGetValue(r.Key, out var x) || x != r.Value).Select(r => r.Key).Order());
 
-        // A stale activation (it read version 2; version 3 was written since) changes no row.
+        // Exposure events waiting for acknowledgement are rows too: an acknowledged one is deleted, and only it.
+        ExposureEvent Event(string id) => new(id, "vcROWS", "vcROWS-0", "core", null, null, DateTimeOffset.UnixEpoch, "issued");
+        tree.State.ExposureOutbox.AddRange([Event("e1"), Event("e2"), Event("e3")]);
+        await storage.WriteStateAsync("voucher-tree", grain, tree);
+        tree.State.ExposureOutbox.RemoveAll(e => e.Id == "e1");
+        await storage.WriteStateAsync("voucher-tree", grain, tree);
+        Assert.Equal(["e2", "e3", "op1", "op2", "vcROWS-0", "vcROWS-1", "vcROWS-2"], (await RowVersions()).Keys.Order());
+
+        // A stale activation (it read version 4; version 5 was written since) changes no row, nor deletes one.
         var stale = new GrainState<VoucherTreeState>(new VoucherTreeState());
         await storage.ReadStateAsync("voucher-tree", grain, stale);
         tree.State.Fragments[2].AmountFen = 777;
         await storage.WriteStateAsync("voucher-tree", grain, tree);
         stale.State!.Fragments[0].AmountFen = 1;
         stale.State.Operations["op-stale"] = new OperationRecord { Kind = "split" };
+        stale.State.ExposureOutbox.Clear();
         await Assert.ThrowsAsync<InconsistentStateException>(() => storage.WriteStateAsync("voucher-tree", grain, stale));
+        Assert.Equal(["e2", "e3", "op1", "op2", "vcROWS-0", "vcROWS-1", "vcROWS-2"], (await RowVersions()).Keys.Order());
 
         var read = new GrainState<VoucherTreeState>(new VoucherTreeState());
         await storage.ReadStateAsync("voucher-tree", grain, read);
-        Assert.Equal("3", read.ETag);
+        Assert.Equal("5", read.ETag);
+        Assert.Equal(["e2", "e3"], read.State!.ExposureOutbox.Select(e => e.Id));
         Assert.Equal([100L, 555L, 777L], read.State!.Fragments.Select(f => f.AmountFen));
         Assert.Equal(["vcROWS-0", "vcROWS-1", "vcROWS-2"], read.State.Fragments.Select(f => f.Id));
         Assert.Equal(["op1", "op2"], read.State.Operations.Keys.Order());
