@@ -108,7 +108,8 @@ public sealed class GroupCommitGrainStorage(
         else
         {
             var header = JsonSerializer.SerializeToUtf8Bytes(state, JsonGrainStateSerializer.HeaderOptions);
-            var (upserts, deletes) = layout.Changes(state, JsonGrainStateSerializer.Options);
+            var changes = layout.Changes(state, JsonGrainStateSerializer.Options);
+            var (upserts, deletes) = (changes.Upserts, changes.Deletes);
             // The delete is driven by the list of gone rows (one index probe each), and left out when nothing is gone:
             // joined the other way round, the planner's generic plan walked every item row of the grain on every write,
             // so a split's cost grew with its tree.
@@ -142,7 +143,7 @@ public sealed class GroupCommitGrainStorage(
                      ("goneKinds", deletes.Select(d => d.Kind).ToArray()), ("goneIds", deletes.Select(d => d.Id).ToArray()),
                  }]));
             grainState.ETag = NewVersion(results[0], "WriteState", stateName, grainId, grainState.ETag);
-            StateRows.Written(state, upserts, deletes);
+            StateRows.Written(state, changes);
         }
         grainState.RecordExists = true;
     }

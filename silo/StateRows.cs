@@ -16,20 +16,46 @@ public sealed record StateRow(string Kind, string Id, int? Position, byte[] Body
 /// <summary>What storage holds of one item: its row, and a shallow copy of the item as it was then (to compare without JSON).</summary>
 internal sealed record StoredItem(StateRow Row, object? Snapshot);
 
+/// <summary>What a write must send of a state's item rows; <see cref="Mark"/> is the change stamp its look started from.</summary>
+public sealed record RowChanges(List<StateRow> Upserts, List<(string Kind, string Id)> Deletes, long Mark);
+
 /// <summary>
 /// The collections of a state type marked <see cref="StoredAsRowsAttribute"/>, found once per type by reflection, and
 /// what each write must send of them: the rows whose content or place changed since the last write or read, and the
 /// ids that are gone. What was stored is remembered per state object (the grain's in-memory state), so it goes away
 /// with the activation; a new activation learns it from its read.
+/// <para>
+/// A list of <see cref="IChangeStamped"/> items (a tree's fragments) is looked at only where it may have changed: items
+/// stamped since the last write or read, provided nothing was removed or moved (its length is what was stored plus the
+/// new items, all of them at its end). Otherwise, and for every other collection, each item is compared.
+/// </para>
 /// </summary>
 public sealed class StateRows
 {
     private static readonly ConcurrentDictionary<Type, StateRows?> Layouts = new();
-    private static readonly ConditionalWeakTable<object, Dictionary<(string Kind, string Id), StoredItem>> Stored = new();
+    private static readonly ConditionalWeakTable<object, StoredRows> Stored = new();
 
     private readonly IReadOnlyList<Collection> _collections;
 
     private StateRows(IReadOnlyList<Collection> collections) => _collections = collections;
+
+    /// <summary>What storage holds of one state object's item rows, by collection and id.</summary>
+    private sealed class StoredRows
+    {
+        private readonly Dictionary<string, Dictionary<string, StoredItem>> _byKind = new();
+
+        /// <summary>The change stamp up to which every item of the state was compared with its row (0: none was).</summary>
+        public long UpTo { get; set; }
+
+        public Dictionary<string, StoredItem> Of(string kind) =>
+            _byKind.TryGetValue(kind, out var rows) ? rows : _byKind[kind] = new(StringComparer.Ordinal);
+
+        public void Clear()
+        {
+            _byKind.Clear();
+            UpTo = 0;
+        }
+    }
 
     /// <summary>The layout of <paramref name="stateType"/>; null when none of its collections is stored as rows.</summary>
     public static StateRows? For(Type stateType) => Layouts.GetOrAdd(stateType, type =>
@@ -43,34 +69,45 @@ public sealed class StateRows
     });
 
     /// <summary>The rows to write and the ids to delete so that storage matches <paramref name="state"/>.</summary>
-    public (List<StateRow> Upserts, List<(string Kind, string Id)> Deletes) Changes(object state, JsonSerializerOptions options)
+    public RowChanges Changes(object state, JsonSerializerOptions options)
     {
         var stored = Stored.GetValue(state, _ => new());
+        var mark = ChangeStamps.Current;
         var upserts = new List<StateRow>();
-        var present = new HashSet<(string, string)>();
+        var deletes = new List<(string Kind, string Id)>();
         foreach (var collection in _collections)
         {
-            foreach (var (id, position, item) in collection.Items(state))
+            var mine = stored.Of(collection.Kind);
+            if (stored.UpTo > 0 && collection.RecentChanges(state, mine, stored.UpTo, options) is { } recent)
             {
-                var key = (collection.Kind, id);
-                if (!present.Add(key)) throw new InvalidOperationException($"Two items of {collection.Kind} have the id '{id}'.");
-                var known = stored.TryGetValue(key, out var last) && last.Row.Position == position;
-                if (known && (collection.Immutable || collection.Unchanged(last!.Snapshot, item))) continue;
-                var body = JsonSerializer.SerializeToUtf8Bytes(item, collection.ItemType, options);
-                if (known && last!.Row.Body.AsSpan().SequenceEqual(body)) continue;
-                upserts.Add(new StateRow(collection.Kind, id, position, body, collection.Snapshot(item)));
+                if (ChangeStamps.Verify) Verify(collection, state, mine, options, recent);
+                upserts.AddRange(recent);
+                continue;
             }
+            upserts.AddRange(collection.AllChanges(state, mine, options, deletes));
         }
-        var deletes = stored.Keys.Where(k => !present.Contains(k)).ToList();
-        return (upserts, deletes);
+        return new RowChanges(upserts, deletes, mark);
+    }
+
+    /// <summary>The rows found from the change stamps must be the rows found by comparing every item.</summary>
+    private static void Verify(Collection collection, object state, Dictionary<string, StoredItem> mine, JsonSerializerOptions options, List<StateRow> recent)
+    {
+        var deletes = new List<(string Kind, string Id)>();
+        var all = collection.AllChanges(state, mine, options, deletes);
+        static string Describe(IEnumerable<StateRow> rows) =>
+            string.Join(",", rows.Select(r => $"{r.Id}@{r.Position}:{Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(r.Body))}").Order(StringComparer.Ordinal));
+        if (deletes.Count > 0 || Describe(all) != Describe(recent))
+            throw new InvalidOperationException(
+                $"{collection.Kind}: the change stamps missed a change (stamped: {Describe(recent)}; compared: {Describe(all)}; gone: {deletes.Count}).");
     }
 
     /// <summary>After a write committed: what storage now holds for <paramref name="state"/>.</summary>
-    public static void Written(object state, IEnumerable<StateRow> upserts, IEnumerable<(string Kind, string Id)> deletes)
+    public static void Written(object state, RowChanges changes)
     {
         var stored = Stored.GetValue(state, _ => new());
-        foreach (var row in upserts) stored[(row.Kind, row.Id)] = new StoredItem(row with { Item = null }, row.Item);
-        foreach (var key in deletes) stored.Remove(key);
+        foreach (var row in changes.Upserts) stored.Of(row.Kind)[row.Id] = new StoredItem(row with { Item = null }, row.Item);
+        foreach (var (kind, id) in changes.Deletes) stored.Of(kind).Remove(id);
+        stored.UpTo = changes.Mark;
     }
 
     /// <summary>
@@ -86,8 +123,10 @@ public sealed class StateRows
         {
             var mine = rows.Where(r => r.Kind == collection.Kind).ToList();
             if (mine.Count == 0) continue;
-            foreach (var (row, item) in collection.Set(state, mine, options)) stored[(row.Kind, row.Id)] = new StoredItem(row, collection.Snapshot(item));
+            var known = stored.Of(collection.Kind);
+            foreach (var (row, item) in collection.Set(state, mine, options)) known[row.Id] = new StoredItem(row, collection.Snapshot(item));
         }
+        stored.UpTo = ChangeStamps.Current;
     }
 
     /// <summary>Forgets what was stored for <paramref name="state"/> (after a clear).</summary>
@@ -163,6 +202,18 @@ public sealed class StateRows
                 $"{property.DeclaringType!.Name}.{property.Name}: only List<T> and Dictionary<string, T> can be stored as rows.");
         }
 
+        private readonly Func<object, string>? _idOf = Id is null ? null : IdReader(ItemType, Id);
+
+        private static Func<object, string> IdReader(Type type, PropertyInfo id)
+        {
+            var item = System.Linq.Expressions.Expression.Parameter(typeof(object));
+            return System.Linq.Expressions.Expression.Lambda<Func<object, string>>(
+                System.Linq.Expressions.Expression.Property(System.Linq.Expressions.Expression.Convert(item, type), id), item).Compile();
+        }
+
+        /// <summary>Whether the items take change stamps (and the collection is a list: only then is a place an index).</summary>
+        private bool Stamped => !IsDictionary && typeof(IChangeStamped).IsAssignableFrom(ItemType);
+
         public IEnumerable<(string Id, int? Position, object Item)> Items(object state)
         {
             var value = Property.GetValue(state);
@@ -173,7 +224,59 @@ public sealed class StateRows
                 yield break;
             }
             var position = 0;
-            foreach (var item in (IList)value) yield return ((string)Id!.GetValue(item)!, Ordered ? position++ : null, item!);
+            foreach (var item in (IList)value) yield return (_idOf!(item!), Ordered ? position++ : null, item!);
+        }
+
+        /// <summary>
+        /// The rows of the items stamped after <paramref name="upTo"/> that differ from what is stored; null when that
+        /// cannot be the whole answer (the items do not take stamps, or something was removed, moved or inserted).
+        /// </summary>
+        public List<StateRow>? RecentChanges(object state, Dictionary<string, StoredItem> stored, long upTo, JsonSerializerOptions options)
+        {
+            if (!Stamped || Property.GetValue(state) is not IList list) return null;
+            var rows = new List<StateRow>();
+            HashSet<string>? added = null;
+            for (var index = 0; index < list.Count; index++)
+            {
+                var item = list[index]!;
+                if (((IChangeStamped)item).ChangeStamp() <= upTo) continue;
+                var id = _idOf!(item);
+                int? position = Ordered ? index : null;
+                if (!stored.TryGetValue(id, out var last))
+                {
+                    // New: it must come after every stored item, or the stored ones behind it moved.
+                    if (Ordered && index < stored.Count) return null;
+                    if (!(added ??= new(StringComparer.Ordinal)).Add(id)) throw new InvalidOperationException($"Two items of {Kind} have the id '{id}'.");
+                }
+                else if (last.Row.Position != position) return null;
+                if (Row(id, position, item, last, options) is { } row) rows.Add(row);
+            }
+            // Nothing removed: the list is what was stored plus the new items.
+            return list.Count == stored.Count + (added?.Count ?? 0) ? rows : null;
+        }
+
+        /// <summary>Every item compared with what is stored; the ids that are gone go to <paramref name="deletes"/>.</summary>
+        public List<StateRow> AllChanges(object state, Dictionary<string, StoredItem> stored, JsonSerializerOptions options, List<(string Kind, string Id)> deletes)
+        {
+            var rows = new List<StateRow>();
+            var present = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var (id, position, item) in Items(state))
+            {
+                if (!present.Add(id)) throw new InvalidOperationException($"Two items of {Kind} have the id '{id}'.");
+                if (Row(id, position, item, stored.GetValueOrDefault(id), options) is { } row) rows.Add(row);
+            }
+            foreach (var id in stored.Keys) if (!present.Contains(id)) deletes.Add((Kind, id));
+            return rows;
+        }
+
+        /// <summary>The row to write for an item, or null when storage already holds it as it is, in its place.</summary>
+        private StateRow? Row(string id, int? position, object item, StoredItem? last, JsonSerializerOptions options)
+        {
+            var known = last is not null && last.Row.Position == position;
+            if (known && (Immutable || Unchanged(last!.Snapshot, item))) return null;
+            var body = JsonSerializer.SerializeToUtf8Bytes(item, ItemType, options);
+            if (known && last!.Row.Body.AsSpan().SequenceEqual(body)) return null;
+            return new StateRow(Kind, id, position, body, Snapshot(item));
         }
 
         /// <summary>Puts the items of <paramref name="rows"/> into the state's property; returns each row with its item.</summary>

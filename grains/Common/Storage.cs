@@ -27,3 +27,30 @@ public sealed class StoredAsRowsAttribute : Attribute
     /// </summary>
     public bool Ordered { get; init; } = true;
 }
+
+/// <summary>
+/// Stamps of change, from one counter for the whole process: an item takes a new stamp whenever it changes, so whoever
+/// noted <see cref="Current"/> before looking at a collection need only look again at items stamped after it. A stamp
+/// says "may have changed", never "unchanged since it was stored": each consumer still compares what it finds.
+/// </summary>
+public static class ChangeStamps
+{
+    private static long _last;
+
+    public static long Next() => Interlocked.Increment(ref _last);
+
+    public static long Current => Interlocked.Read(ref _last);
+
+    /// <summary>
+    /// Every consumer that skips unstamped items also computes the full answer and fails loudly when they differ. On in
+    /// the tests (whose every path through the grains checks it), off in production.
+    /// </summary>
+    public static bool Verify { get; set; }
+}
+
+/// <summary>An item that takes a <see cref="ChangeStamps"/> stamp whenever any of its stored properties changes.</summary>
+public interface IChangeStamped
+{
+    /// <summary>The stamp of the item's last change (a method, not a property: it is not part of what is stored).</summary>
+    long ChangeStamp();
+}

@@ -11,13 +11,20 @@ public sealed partial class TreeLedger
 
     /// <summary>
     /// Events for every fragment whose position differs from the one last announced, marking them announced.
-    /// Called just before each write, so the events are stored with the change that caused them.
+    /// Called just before each write, so the events are stored with the change that caused them. Only fragments changed
+    /// after the stamp <paramref name="changedAfter"/> (when the caller last took them, 0: never) are looked at.
     /// </summary>
-    public List<ExposureEvent> TakeExposureChanges(long version, DateTimeOffset at, string? operationKind = null, DateOnly? on = null)
+    public List<ExposureEvent> TakeExposureChanges(long version, DateTimeOffset at, string? operationKind = null, DateOnly? on = null, long changedAfter = 0)
     {
         var events = new List<ExposureEvent>();
         foreach (var f in state.Fragments)
         {
+            if (f.ChangeStamp() <= changedAfter)
+            {
+                if (ChangeStamps.Verify && !Equals(Position(f), f.Exposed))
+                    throw new InvalidOperationException($"Fragment {f.Id} changed its exposure without a change stamp.");
+                continue;
+            }
             var now = Position(f);
             if (Equals(now, f.Exposed)) continue;
             // At issuance against a financed order, what the funder receives is the closed loop moving its risk here.

@@ -28,19 +28,36 @@ public sealed partial class VoucherTreeGrain
 
     public async Task Reproject()
     {
-        _projected.Clear();
+        ForgetProjection();
         await ProjectChanges();
     }
 
-    /// <summary>Writes the fragments that changed since this activation last projected (all of them after activation).</summary>
+    private void ForgetProjection()
+    {
+        _projected.Clear();
+        _projectedUpTo = 0;
+    }
+
+    /// <summary>
+    /// Writes the fragments that changed since this activation last projected (all of them after activation): only
+    /// fragments stamped since then are looked at.
+    /// </summary>
     private async Task ProjectChanges()
     {
-        var changed = S.Fragments
-            .Select(f => new IndexedFragment(f.Id, RootId, f.ParentId, S.ObligorId, f.HolderId, f.SenderId, new Money(f.AmountFen).Yuan,
-                f.IssueDate, S.MaturityDate, f.Tier, f.Status.Wire(), S.OrderId))
-            .Where(f => !_projected.TryGetValue(f.Id, out var last) || last != f)
-            .ToList();
+        var mark = ChangeStamps.Current;
+        var changed = new List<IndexedFragment>();
+        foreach (var f in S.Fragments)
+        {
+            var stamped = f.ChangeStamp() > _projectedUpTo;
+            if (!stamped && !ChangeStamps.Verify) continue;
+            var row = new IndexedFragment(f.Id, RootId, f.ParentId, S.ObligorId, f.HolderId, f.SenderId, new Money(f.AmountFen).Yuan,
+                f.IssueDate, S.MaturityDate, f.Tier, f.Status.Wire(), S.OrderId);
+            if (_projected.TryGetValue(f.Id, out var last) && last == row) continue;
+            if (!stamped) throw new InvalidOperationException($"Fragment {f.Id} changed its read-model row without a change stamp.");
+            changed.Add(row);
+        }
         await index.UpsertAsync(RootId, changed, S.Version, Outbox.Pending);
         foreach (var f in changed) _projected[f.Id] = f;
+        _projectedUpTo = mark;
     }
 }

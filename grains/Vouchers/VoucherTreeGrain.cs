@@ -34,6 +34,12 @@ public sealed partial class VoucherTreeGrain(
     /// <summary>What this activation last wrote to the read model, by fragment id.</summary>
     private readonly Dictionary<string, IndexedFragment> _projected = new();
 
+    /// <summary>The change stamp up to which every fragment was projected (0: none yet in this activation).</summary>
+    private long _projectedUpTo;
+
+    /// <summary>The change stamp up to which every fragment's exposure was compared with what it announced.</summary>
+    private long _exposedUpTo;
+
     private VoucherTreeState S => state.State;
     private string RootId => this.GetPrimaryKeyString();
     private TreeLedger Ledger => new(S, RootId, rules.Value);
@@ -186,7 +192,7 @@ public sealed partial class VoucherTreeGrain(
         if (S.Phase == TreePhase.Issued) return true;
         await state.ReadStateAsync();
         S.Upgrade();
-        _projected.Clear();
+        ForgetProjection();
         return S.Phase == TreePhase.Issued;
     }
 
@@ -217,7 +223,9 @@ public sealed partial class VoucherTreeGrain(
     private async Task Write(string? operationKind = null)
     {
         S.Version++;
-        var events = Ledger.TakeExposureChanges(S.Version, time.UtcNow, operationKind, _businessDate);
+        var mark = ChangeStamps.Current;
+        var events = Ledger.TakeExposureChanges(S.Version, time.UtcNow, operationKind, _businessDate, _exposedUpTo);
+        _exposedUpTo = mark;
         S.ExposureOutbox.AddRange(events);
         RaiseStatusAlerts(events);
         await state.WriteOrDeactivateAsync(this);

@@ -102,26 +102,52 @@ public sealed class ClosedLoopPart
     public string? FragmentId { get; set; }
 }
 
-public sealed class FragmentState
+/// <summary>
+/// One fragment of the tree. Every change through a setter takes a new <see cref="ChangeStamps"/> stamp, so the code that
+/// follows a write (its item rows, the read model, exposure events) looks only at fragments changed since it last looked,
+/// not at the whole tree.
+/// </summary>
+public sealed class FragmentState : IChangeStamped
 {
-    public string Id { get; set; } = "";
-    public string? ParentId { get; set; }
-    public string HolderId { get; set; } = "";
+    private long _stamp;
+    private string _id = "";
+    private string? _parentId;
+    private string _holderId = "";
+    private string? _senderId;
+    private long _amountFen;
+    private int _tier;
+    private VoucherStatus _status;
+    private DateOnly _issueDate;
+    private DateOnly _pendingSince;
+    private bool _funderHeld;
+    private SupplyChain.Grains.Risk.ExposurePosition? _exposed;
+
+    public long ChangeStamp() => _stamp;
+
+    private T Changed<T>(T value)
+    {
+        _stamp = ChangeStamps.Next();
+        return value;
+    }
+
+    public string Id { get => _id; set => _id = Changed(value); }
+    public string? ParentId { get => _parentId; set => _parentId = Changed(value); }
+    public string HolderId { get => _holderId; set => _holderId = Changed(value); }
     /// <summary>Who passed this fragment to its holder (transfer or discount); they still see it.</summary>
-    public string? SenderId { get; set; }
-    public long AmountFen { get; set; }
-    public int Tier { get; set; }
-    public VoucherStatus Status { get; set; }
-    public DateOnly IssueDate { get; set; }
+    public string? SenderId { get => _senderId; set => _senderId = Changed(value); }
+    public long AmountFen { get => _amountFen; set => _amountFen = Changed(value); }
+    public int Tier { get => _tier; set => _tier = Changed(value); }
+    public VoucherStatus Status { get => _status; set => _status = Changed(value); }
+    public DateOnly IssueDate { get => _issueDate; set => _issueDate = Changed(value); }
 
     /// <summary>When the fragment last became pending: its recipient has until this + PendingExpiryDays to answer.</summary>
-    public DateOnly PendingSince { get; set; }
+    public DateOnly PendingSince { get => _pendingSince; set => _pendingSince = Changed(value); }
 
     /// <summary>Bought by its holder, a funder: counted in that funder's facility until it leaves the funder's hands.</summary>
-    public bool FunderHeld { get; set; }
+    public bool FunderHeld { get => _funderHeld; set => _funderHeld = Changed(value); }
 
     /// <summary>The position last announced in an exposure event (null: not live, or never announced).</summary>
-    public SupplyChain.Grains.Risk.ExposurePosition? Exposed { get; set; }
+    public SupplyChain.Grains.Risk.ExposurePosition? Exposed { get => _exposed; set => _exposed = Changed(value); }
 }
 
 public sealed class OperationRecord

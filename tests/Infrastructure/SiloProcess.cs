@@ -77,6 +77,7 @@ public sealed class SiloProcess : IAsyncDisposable
         start.Environment["ASPNETCORE_URLS"] = BaseAddress.ToString();
         start.Environment["Logging__LogLevel__Default"] = "Warning";
         start.Environment["SupplyChain__IdempotencyLeaseSeconds"] = "3";
+        start.Environment["SupplyChain__VerifyChangeStamps"] = "true";
         foreach (var (k, v) in Environment) start.Environment[k] = v;
         _process = Process.Start(start) ?? throw new InvalidOperationException("The silo did not start.");
         _process.OutputDataReceived += (_, e) => Keep(e.Data);
