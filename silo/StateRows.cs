@@ -25,9 +25,10 @@ public sealed record RowChanges(List<StateRow> Upserts, List<(string Kind, strin
 /// ids that are gone. What was stored is remembered per state object (the grain's in-memory state), so it goes away
 /// with the activation; a new activation learns it from its read.
 /// <para>
-/// A list of <see cref="IChangeStamped"/> items (a tree's fragments) is looked at only where it may have changed: items
-/// stamped since the last write or read, provided nothing was removed or moved (its length is what was stored plus the
-/// new items, all of them at its end). Otherwise, and for every other collection, each item is compared.
+/// A collection of <see cref="IChangeStamped"/> items (a tree's fragments and operations) is looked at only where it may
+/// have changed: items stamped since the last write or read, provided nothing was removed or moved (it holds what was
+/// stored plus the new items, in a list all of them at its end). Otherwise, and for every other collection, each item is
+/// compared.
 /// </para>
 /// </summary>
 public sealed class StateRows
@@ -211,8 +212,18 @@ public sealed class StateRows
                 System.Linq.Expressions.Expression.Property(System.Linq.Expressions.Expression.Convert(item, type), id), item).Compile();
         }
 
-        /// <summary>Whether the items take change stamps (and the collection is a list: only then is a place an index).</summary>
-        private bool Stamped => !IsDictionary && typeof(IChangeStamped).IsAssignableFrom(ItemType);
+        private readonly Func<object, IEnumerable<(string Id, object Item)>>? _entries = IsDictionary
+            ? typeof(Collection).GetMethod(nameof(Entries), BindingFlags.NonPublic | BindingFlags.Static)!.MakeGenericMethod(ItemType)
+                .CreateDelegate<Func<object, IEnumerable<(string Id, object Item)>>>()
+            : null;
+
+        private static IEnumerable<(string Id, object Item)> Entries<T>(object dictionary)
+        {
+            foreach (var (id, item) in (Dictionary<string, T>)dictionary) yield return (id, item!);
+        }
+
+        /// <summary>Whether the items take change stamps.</summary>
+        private bool Stamped => typeof(IChangeStamped).IsAssignableFrom(ItemType);
 
         public IEnumerable<(string Id, int? Position, object Item)> Items(object state)
         {
@@ -220,7 +231,7 @@ public sealed class StateRows
             if (value is null) yield break;
             if (IsDictionary)
             {
-                foreach (DictionaryEntry entry in (IDictionary)value) yield return ((string)entry.Key, null, entry.Value!);
+                foreach (var (id, item) in _entries!(value)) yield return (id, null, item);
                 yield break;
             }
             var position = 0;
@@ -233,26 +244,38 @@ public sealed class StateRows
         /// </summary>
         public List<StateRow>? RecentChanges(object state, Dictionary<string, StoredItem> stored, long upTo, JsonSerializerOptions options)
         {
-            if (!Stamped || Property.GetValue(state) is not IList list) return null;
+            if (!Stamped) return null;
             var rows = new List<StateRow>();
             HashSet<string>? added = null;
-            for (var index = 0; index < list.Count; index++)
+            bool Look(string? knownId, int index, object item)
             {
-                var item = list[index]!;
-                if (((IChangeStamped)item).ChangeStamp() <= upTo) continue;
-                var id = _idOf!(item);
-                int? position = Ordered ? index : null;
+                if (((IChangeStamped)item).ChangeStamp() <= upTo) return true;
+                var id = knownId ?? _idOf!(item);
+                int? position = Ordered && !IsDictionary ? index : null;
                 if (!stored.TryGetValue(id, out var last))
                 {
-                    // New: it must come after every stored item, or the stored ones behind it moved.
-                    if (Ordered && index < stored.Count) return null;
+                    // New: in a list it must come after every stored item, or the stored ones behind it moved.
+                    if (position < stored.Count) return false;
                     if (!(added ??= new(StringComparer.Ordinal)).Add(id)) throw new InvalidOperationException($"Two items of {Kind} have the id '{id}'.");
                 }
-                else if (last.Row.Position != position) return null;
+                else if (last.Row.Position != position) return false;
                 if (Row(id, position, item, last, options) is { } row) rows.Add(row);
+                return true;
             }
-            // Nothing removed: the list is what was stored plus the new items.
-            return list.Count == stored.Count + (added?.Count ?? 0) ? rows : null;
+            var value = Property.GetValue(state);
+            var count = 0;
+            if (value is IList list)
+            {
+                for (; count < list.Count; count++)
+                    if (!Look(null, count, list[count]!)) return null;
+            }
+            else if (value is not null)
+            {
+                foreach (var (id, item) in _entries!(value))
+                    if (!Look(id, count++, item)) return null;
+            }
+            // Nothing removed: the collection is what was stored plus the new items.
+            return count == stored.Count + (added?.Count ?? 0) ? rows : null;
         }
 
         /// <summary>Every item compared with what is stored; the ids that are gone go to <paramref name="deletes"/>.</summary>

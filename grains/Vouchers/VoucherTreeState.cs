@@ -150,8 +150,16 @@ public sealed class FragmentState : IChangeStamped
     public SupplyChain.Grains.Risk.ExposurePosition? Exposed { get => _exposed; set => _exposed = Changed(value); }
 }
 
-public sealed class OperationRecord
+/// <summary>
+/// An operation that took effect. Complete when added and never changed afterwards (its collection is immutable), so the
+/// stamp of its creation is the only change stamp it needs.
+/// </summary>
+public sealed class OperationRecord : IChangeStamped
 {
+    private readonly long _stamp = ChangeStamps.Next();
+
+    public long ChangeStamp() => _stamp;
+
     public string Kind { get; set; } = "";
     public List<string> FragmentIds { get; set; } = new();
     public long ChargeFen { get; set; }

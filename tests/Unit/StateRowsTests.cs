@@ -19,6 +19,9 @@ public sealed class StateRowsTests
         [StoredAsRows(IdProperty = nameof(FragmentState.Id))]
         public List<FragmentState> Fragments { get; set; } = new();
 
+        [StoredAsRows(Immutable = true)]
+        public Dictionary<string, OperationRecord> Operations { get; set; } = new();
+
         [StoredAsRows(IdProperty = nameof(Sneaky.Id))]
         public List<Sneaky> Sneakies { get; set; } = new();
     }
@@ -60,6 +63,27 @@ public sealed class StateRowsTests
         // A setter that leaves the value as it was takes a stamp, but sends nothing.
         bag.Fragments[0].AmountFen = 1;
         Assert.Empty(Write(bag).Upserts);
+    }
+
+    [Fact]
+    public void Only_the_operations_added_since_the_last_write_are_sent()
+    {
+        var bag = new Bag();
+        bag.Operations["op1"] = new OperationRecord { Kind = "split" };
+        bag.Operations["op2"] = new OperationRecord { Kind = "transfer" };
+        Assert.Equal(["op1", "op2"], Write(bag).Upserts.Select(r => r.Id).Order());
+
+        bag.Operations["op3"] = new OperationRecord { Kind = "split" };
+        Assert.Equal(["op3"], Write(bag).Upserts.Select(r => r.Id));
+
+        // A record made before the last write and added after it carries no newer stamp: the count tells it is new.
+        var early = new OperationRecord { Kind = "split" };
+        Write(bag);
+        bag.Operations["op4"] = early;
+        Assert.Equal(["op4"], Write(bag).Upserts.Select(r => r.Id));
+
+        bag.Operations.Remove("op1");
+        Assert.Equal([("Operations", "op1")], Write(bag).Deletes);
     }
 
     [Fact]
