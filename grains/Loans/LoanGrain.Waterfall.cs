@@ -74,7 +74,7 @@ public sealed partial class LoanGrain
         var today = await TodayAsync();
         if (call.Payments.Any(p => p.OperationId == operationId))
         {
-            await Outbox.PublishAsync();
+            await Outbox.ResendAsync();
             return Outcome<Loan>.Ok(View(today));
         }
         var owed = call.AmountFen - call.PaidFen;

@@ -122,7 +122,7 @@ public sealed partial class LoanGrain(
     public async Task Reproject()
     {
         await Project();
-        await Outbox.PublishAsync();
+        await Outbox.ResendAsync();
     }
 
     /// <summary>An activation that thinks the loan does not exist reads storage again: it may be a stale one.</summary>
@@ -192,7 +192,7 @@ public sealed partial class LoanGrain(
         await state.WriteOrDeactivateAsync(this);
         Outbox.Written();
         await Project();
-        await Outbox.PublishAsync();
+        await Outbox.ResendAsync();
         await PendingAlert.DeliverAsync(S.PendingAlerts, alerts);
     }
 

@@ -25,7 +25,14 @@ internal sealed class DurableOutbox(IGrainBase sender, IGrainFactory grains, Ent
 {
     private static readonly TimeSpan ResendAfter = TimeSpan.FromSeconds(2);
     private IGrainTimer? _timer;
-    private long _lastSentTicks;
+
+    /// <summary>
+    /// When this activation last sent each unacknowledged event (Environment.TickCount64). After a write only the events
+    /// not sent yet go out; the timer sends again those left unacknowledged for <see cref="ResendAfter"/>. A busy grain
+    /// whose acknowledgements wait in its queue behind its requests would otherwise send its whole outbox after every
+    /// write.
+    /// </summary>
+    private readonly Dictionary<string, long> _sentAt = new(StringComparer.Ordinal);
 
     /// <summary>Events were acknowledged since the last write: the stored outbox still lists them.</summary>
     private bool _acknowledgedUnstored;
@@ -42,7 +49,7 @@ internal sealed class DurableOutbox(IGrainBase sender, IGrainFactory grains, Ent
     public async Task RecoverAsync()
     {
         await DeliverAsync();
-        await PublishAsync();
+        await ResendAsync();
         EnsureTimer();
     }
 
@@ -64,20 +71,32 @@ internal sealed class DurableOutbox(IGrainBase sender, IGrainFactory grains, Ent
         }
     }
 
-    /// <summary>Sends the unacknowledged exposure events, each on its obligor's stream (best effort: the timer sends again).</summary>
-    public async Task PublishAsync()
+    /// <summary>
+    /// Sends the exposure events this activation has not sent yet (after a write: those it added), each on its obligor's
+    /// stream (best effort: the timer sends again what stays unacknowledged).
+    /// </summary>
+    public Task PublishAsync() => SendAsync(e => !_sentAt.ContainsKey(e.Id));
+
+    /// <summary>Sends every unacknowledged exposure event again (after activation, or when woken).</summary>
+    public Task ResendAsync() => SendAsync(_ => true);
+
+    private async Task SendAsync(Func<SupplyChain.Grains.Risk.ExposureEvent, bool> which)
     {
         if (S.ExposureOutbox.Count == 0) return;
-        var sent = true;
-        foreach (var obligor in S.ExposureOutbox.GroupBy(e => e.ObligorId, StringComparer.Ordinal).ToList())
-            sent &= await ExposureStream.TrySendAsync(sender, self, obligor.Key, obligor.ToList(), logger);
-        if (sent) _lastSentTicks = Environment.TickCount64;
+        var now = Environment.TickCount64;
+        foreach (var obligor in S.ExposureOutbox.Where(which).GroupBy(e => e.ObligorId, StringComparer.Ordinal).ToList())
+        {
+            var events = obligor.ToList();
+            if (await ExposureStream.TrySendAsync(sender, self, obligor.Key, events, logger))
+                foreach (var e in events) _sentAt[e.Id] = now;
+        }
         EnsureTimer();
     }
 
     public void Acknowledge(IReadOnlyList<string> eventIds)
     {
         var acknowledged = eventIds.ToHashSet(StringComparer.Ordinal);
+        foreach (var id in eventIds) _sentAt.Remove(id);
         if (S.ExposureOutbox.RemoveAll(e => acknowledged.Contains(e.Id)) > 0) _acknowledgedUnstored = true;
     }
 
@@ -105,10 +124,12 @@ internal sealed class DurableOutbox(IGrainBase sender, IGrainFactory grains, Ent
             {
                 _timer?.Dispose();
                 _timer = null;
+                _sentAt.Clear();
                 return;
             }
             if (S.Notices.Count > 0) await DeliverAsync();
-            if (S.ExposureOutbox.Count > 0 && Environment.TickCount64 - _lastSentTicks >= (long)ResendAfter.TotalMilliseconds) await PublishAsync();
+            var due = Environment.TickCount64 - (long)ResendAfter.TotalMilliseconds;
+            await SendAsync(e => !_sentAt.TryGetValue(e.Id, out var at) || at <= due);
         }, new GrainTimerCreationOptions(ResendAfter, ResendAfter) { Interleave = false, KeepAlive = true });
     }
 }
