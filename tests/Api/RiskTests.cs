@@ -22,6 +22,45 @@ public sealed class RiskTests(ApiFixture fixture) : IClassFixture<ApiFixture>
     private static decimal At(JsonElement map, string key) => map.TryGetProperty(key, out var v) ? v.GetDecimal() : 0m;
 
     [Fact]
+    public async Task Events_the_risk_grain_could_not_apply_are_sent_again_by_their_producer_while_it_stays_active()
+    {
+        var (core, s1, _, _) = await S.Cast(1_000_000m, rate: 0.036m);
+        var s2 = await S.Participant("supplier");
+        var root = await S.ActiveVoucher(core, s1, 10_000m, days: 90);
+        await S.ExposuresReconcile(TimeSpan.FromSeconds(30));
+
+        // For a while the aggregate refuses every event: the risk grain drops the batch unacknowledged. The sequence counts
+        // the refusals (nextval is not rolled back with the statement it is in).
+        await using var db = new Npgsql.NpgsqlConnection(fixture.Database.ConnectionString);
+        await db.OpenAsync();
+        async Task Sql(string sql) { await using var c = new Npgsql.NpgsqlCommand(sql, db); await c.ExecuteNonQueryAsync(); }
+        await Sql("""
+            CREATE SEQUENCE test_refusals;
+            CREATE FUNCTION test_refuse_exposures() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN PERFORM nextval('test_refusals'); RAISE EXCEPTION 'refused by the test'; END $$;
+            CREATE TRIGGER test_refuse_exposures BEFORE INSERT ON exposure_events FOR EACH STATEMENT EXECUTE FUNCTION test_refuse_exposures();
+            """);
+        try
+        {
+            (await s1.Client.Post($"/v1/vouchers/{root}/transfer", new { toId = s2.Id, amount = 4_000m })).Expect(HttpStatusCode.Created);
+            await Eventually.True(async () =>
+            {
+                await using var c = new Npgsql.NpgsqlCommand("SELECT is_called FROM test_refusals", db);
+                return (bool)(await c.ExecuteScalarAsync())!;
+            }, TimeSpan.FromSeconds(30), "the risk grain tries the transfer's events");
+        }
+        finally
+        {
+            await Sql("DROP TRIGGER test_refuse_exposures ON exposure_events; DROP FUNCTION test_refuse_exposures(); DROP SEQUENCE test_refusals;");
+        }
+
+        // The tree stays active and writes nothing more: only its timer sends the events again (every 2 s).
+        await S.ExposuresReconcile(TimeSpan.FromSeconds(15), "the producer's timer sends the refused events again");
+        var obligor = (await S.Operator.Get($"/v1/risk/exposures/obligor/{core.Id}")).Expect(HttpStatusCode.OK).Json;
+        Assert.Equal((6_000m, 4_000m), (At(obligor.GetProperty("byStatus"), "active"), At(obligor.GetProperty("byStatus"), "pending")));
+    }
+
+    [Fact]
     public async Task Exposures_FollowTheLifecycle_ExactlyToTheFen()
     {
         var (core, s1, bank, facility) = await S.Cast(1_000_000m, rate: 0.036m);
