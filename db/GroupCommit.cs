@@ -15,6 +15,15 @@ public sealed record Statement(string Sql, params (string Name, object? Value)[]
     }
 }
 
+/// <summary>
+/// Common table expressions that a grain's state write carries in its own statement (see
+/// <c>silo/GroupCommitGrainStorage.cs</c>), so that they commit with the state or not at all. Each must change nothing
+/// unless the fenced write passed: the write is the expression <c>w</c>, which holds a row only then
+/// (<c>WHERE EXISTS (SELECT 1 FROM w)</c>). Their parameter names must not be the storage's: each starts with a prefix of
+/// its own.
+/// </summary>
+public sealed record Alongside(string Ctes, params (string Name, object? Value)[] Parameters);
+
 /// <summary>The rows one statement returned, each as its column values (DBNull read as null).</summary>
 public sealed record StatementResult(IReadOnlyList<object?[]> Rows)
 {

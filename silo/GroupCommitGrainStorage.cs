@@ -85,66 +85,73 @@ public sealed class GroupCommitGrainStorage(
 
     /// <summary>
     /// The state's row and, for a state with collections stored as rows, the item rows that changed, in one statement
-    /// of one unit: the item rows are written only if the state's fenced write passed.
+    /// of one unit: the item rows are written only if the state's fenced write passed. So is whatever the state asks to
+    /// carry alongside (<see cref="SupplyChain.Grains.IWritesAlongside"/>: a tree's read-model rows).
     /// </summary>
     public async Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
     {
         var key = StorageKey.Of(grainId);
         var layout = StateRows.For(typeof(T));
         var state = grainState.State!;
-        var identity = new (string, object?)[]
+        const string write =
+            "SELECT newgrainstateversion FROM orleans_storage_write(@idHash, @n0, @n1, @typeHash, @type, @key::text, @service, @version::integer, @payload)";
+        var ctes = new List<string> { $"w AS ({write})" };
+        var parameters = new List<(string, object?)>
         {
             ("idHash", Hash(grainId.ToString())), ("n0", key.N0), ("n1", key.N1), ("typeHash", Hash(stateName)), ("type", stateName),
             ("key", key.Extension), ("service", serviceId), ("version", Version(grainState.ETag)),
         };
-        const string write =
-            "SELECT newgrainstateversion FROM orleans_storage_write(@idHash, @n0, @n1, @typeHash, @type, @key::text, @service, @version::integer, @payload)";
+        RowChanges? changes = null;
         if (layout is null)
         {
-            var payload = serializer.Serialize(grainState.State).ToArray();
-            var results = await commit.ExecuteAsync(new Statement(write, [.. identity, ("payload", payload)]));
-            grainState.ETag = NewVersion(results[0], "WriteState", stateName, grainId, grainState.ETag);
+            parameters.Add(("payload", serializer.Serialize(state).ToArray()));
         }
         else
         {
-            var header = JsonSerializer.SerializeToUtf8Bytes(state, JsonGrainStateSerializer.HeaderOptions);
-            var changes = layout.Changes(state, JsonGrainStateSerializer.Options);
+            changes = layout.Changes(state, JsonGrainStateSerializer.Options);
             var (upserts, deletes) = (changes.Upserts, changes.Deletes);
-            // The delete is driven by the list of gone rows (one index probe each), and left out when nothing is gone:
-            // joined the other way round, the planner's generic plan walked every item row of the grain on every write,
-            // so a split's cost grew with its tree.
-            var delete = deletes.Count == 0 ? "" :
+            parameters.AddRange(
+            [
+                ("payload", JsonSerializer.SerializeToUtf8Bytes(state, JsonGrainStateSerializer.HeaderOptions)), ("rowKey", key.Display(grainId)),
+                ("kinds", upserts.Select(r => r.Kind).ToArray()), ("ids", upserts.Select(r => r.Id).ToArray()),
+                ("positions", upserts.Select(r => r.Position).ToArray()), ("bodies", upserts.Select(r => r.Body).ToArray()),
+            ]);
+            ctes.Add(
                 """
-                ,
-                deleted AS (
-                    DELETE FROM grain_rows AS r
-                    WHERE EXISTS (SELECT 1 FROM w)
-                      AND (r.serviceid, r.graintype, r.grainkey, r.kind, r.id) IN
-                          (SELECT @service, @type, @rowKey, g.kind, g.id FROM unnest(@goneKinds::text[], @goneIds::text[]) AS g(kind, id))
-                    RETURNING 1)
-                """;
-            var results = await commit.ExecuteAsync(new Statement(
-                $"""
-                WITH w AS ({write}),
                 upserted AS (
                     INSERT INTO grain_rows AS r (serviceid, graintype, grainkey, kind, id, position, body)
                     SELECT @service, @type, @rowKey, u.kind, u.id, u.position, u.body
                     FROM unnest(@kinds::text[], @ids::text[], @positions::integer[], @bodies::bytea[]) AS u(kind, id, position, body)
                     WHERE EXISTS (SELECT 1 FROM w)
                     ON CONFLICT (serviceid, graintype, grainkey, kind, id) DO UPDATE SET position = EXCLUDED.position, body = EXCLUDED.body
-                    RETURNING 1){delete}
-                SELECT newgrainstateversion FROM w
-                """,
-                [.. identity, ("payload", header), ("rowKey", key.Display(grainId)),
-                 ("kinds", upserts.Select(r => r.Kind).ToArray()), ("ids", upserts.Select(r => r.Id).ToArray()),
-                 ("positions", upserts.Select(r => r.Position).ToArray()), ("bodies", upserts.Select(r => r.Body).ToArray()),
-                 .. deletes.Count == 0 ? [] : new (string, object?)[]
-                 {
-                     ("goneKinds", deletes.Select(d => d.Kind).ToArray()), ("goneIds", deletes.Select(d => d.Id).ToArray()),
-                 }]));
-            grainState.ETag = NewVersion(results[0], "WriteState", stateName, grainId, grainState.ETag);
-            StateRows.Written(state, changes);
+                    RETURNING 1)
+                """);
+            // The delete is driven by the list of gone rows (one index probe each), and left out when nothing is gone:
+            // joined the other way round, the planner's generic plan walked every item row of the grain on every write,
+            // so a split's cost grew with its tree.
+            if (deletes.Count > 0)
+            {
+                ctes.Add(
+                    """
+                    deleted AS (
+                        DELETE FROM grain_rows AS r
+                        WHERE EXISTS (SELECT 1 FROM w)
+                          AND (r.serviceid, r.graintype, r.grainkey, r.kind, r.id) IN
+                              (SELECT @service, @type, @rowKey, g.kind, g.id FROM unnest(@goneKinds::text[], @goneIds::text[]) AS g(kind, id))
+                        RETURNING 1)
+                    """);
+                parameters.AddRange([("goneKinds", deletes.Select(d => d.Kind).ToArray()), ("goneIds", deletes.Select(d => d.Id).ToArray())]);
+            }
         }
+        if ((state as SupplyChain.Grains.IWritesAlongside)?.TakeAlongside() is { } alongside)
+        {
+            ctes.Add(alongside.Ctes);
+            parameters.AddRange(alongside.Parameters);
+        }
+        var sql = ctes.Count == 1 ? write : $"WITH {string.Join(",\n", ctes)}\nSELECT newgrainstateversion FROM w";
+        var results = await commit.ExecuteAsync(new Statement(sql, [.. parameters]));
+        grainState.ETag = NewVersion(results[0], "WriteState", stateName, grainId, grainState.ETag);
+        if (changes is not null) StateRows.Written(state, changes);
         grainState.RecordExists = true;
     }
 

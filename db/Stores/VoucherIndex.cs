@@ -32,6 +32,13 @@ public interface IVoucherIndex
     /// </summary>
     Task UpsertAsync(string rootId, IReadOnlyCollection<IndexedFragment> fragments, long treeVersion, int unacknowledgedEvents);
 
+    /// <summary>
+    /// The same as <see cref="UpsertAsync"/>, to be carried by the tree's next state write in its own statement (so the read
+    /// model commits with the tree, in one round trip); null when this index cannot be written that way (then the tree
+    /// calls <see cref="UpsertAsync"/> after its write).
+    /// </summary>
+    Alongside? UpsertAlongside(string rootId, IReadOnlyCollection<IndexedFragment> fragments, long treeVersion, int unacknowledgedEvents);
+
     /// <summary>Trees that reported unacknowledged exposure events more than <paramref name="olderThan"/> ago.</summary>
     Task<IReadOnlyList<string>> UnacknowledgedRootsAsync(TimeSpan olderThan, int limit);
 
@@ -102,44 +109,59 @@ public sealed class PostgresVoucherIndex(NpgsqlDataSource dataSource, GroupCommi
     }
 
     /// <summary>One unit of the group committer: the tree's row and its changed fragments commit together, fenced by version.</summary>
-    public Task UpsertAsync(string rootId, IReadOnlyCollection<IndexedFragment> fragments, long treeVersion, int unacknowledgedEvents) =>
-        commit.ExecuteAsync(new Statement(
-            """
-            WITH tree AS (
+    public Task UpsertAsync(string rootId, IReadOnlyCollection<IndexedFragment> fragments, long treeVersion, int unacknowledgedEvents)
+    {
+        var upsert = Upsert(rootId, fragments, treeVersion, unacknowledgedEvents, gate: "");
+        return commit.ExecuteAsync(new Statement($"WITH {upsert.Ctes} SELECT 1", upsert.Parameters));
+    }
+
+    public Alongside? UpsertAlongside(string rootId, IReadOnlyCollection<IndexedFragment> fragments, long treeVersion, int unacknowledgedEvents) =>
+        Upsert(rootId, fragments, treeVersion, unacknowledgedEvents, gate: "WHERE EXISTS (SELECT 1 FROM w)");
+
+    /// <summary>
+    /// The tree's row and its changed fragments as two expressions, each applied only when <paramref name="gate"/> holds.
+    /// The tree's version fences the rows: an older version never overwrites a newer one.
+    /// </summary>
+    private static Alongside Upsert(string rootId, IReadOnlyCollection<IndexedFragment> fragments, long treeVersion, int unacknowledgedEvents, string gate) =>
+        new($"""
+            vt_tree AS (
                 INSERT INTO voucher_trees AS t (root_id, version, unacked, projected_at)
-                VALUES (@rootId, @treeVersion, @unacknowledgedEvents, now())
+                SELECT @vtRootId, @vtVersion, @vtUnacked, now() {gate}
                 ON CONFLICT (root_id) DO UPDATE SET
                     version = GREATEST(t.version, EXCLUDED.version),
                     unacked = CASE WHEN EXCLUDED.version >= t.version THEN EXCLUDED.unacked ELSE t.unacked END,
                     projected_at = now()
-            )
-            INSERT INTO voucher_fragments AS f
-                (id, root_id, parent_id, obligor_id, holder_id, sender_id, amount, issue_date, maturity_date, tier, status, order_id, tree_version)
-            SELECT u.id, u.root_id, u.parent_id, u.obligor_id, u.holder_id, u.sender_id, u.amount, u.issue_date, u.maturity_date,
-                   u.tier, u.status, u.order_id, @treeVersion
-            FROM unnest(@ids, @roots, @parents, @obligors, @holders, @senders, @amounts, @issueDates, @maturities, @tiers, @statuses, @orders)
-                 AS u(id, root_id, parent_id, obligor_id, holder_id, sender_id, amount, issue_date, maturity_date, tier, status, order_id)
-            ON CONFLICT (id) DO UPDATE SET
-                holder_id = EXCLUDED.holder_id, sender_id = EXCLUDED.sender_id, amount = EXCLUDED.amount,
-                tier = EXCLUDED.tier, status = EXCLUDED.status, tree_version = EXCLUDED.tree_version
-            WHERE f.tree_version < EXCLUDED.tree_version
-            RETURNING 1
+                RETURNING 1),
+            vt_fragments AS (
+                INSERT INTO voucher_fragments AS f
+                    (id, root_id, parent_id, obligor_id, holder_id, sender_id, amount, issue_date, maturity_date, tier, status, order_id, tree_version)
+                SELECT u.id, u.root_id, u.parent_id, u.obligor_id, u.holder_id, u.sender_id, u.amount, u.issue_date, u.maturity_date,
+                       u.tier, u.status, u.order_id, @vtVersion
+                FROM unnest(@vtIds, @vtRoots, @vtParents, @vtObligors, @vtHolders, @vtSenders, @vtAmounts, @vtIssueDates, @vtMaturities,
+                            @vtTiers, @vtStatuses, @vtOrders)
+                     AS u(id, root_id, parent_id, obligor_id, holder_id, sender_id, amount, issue_date, maturity_date, tier, status, order_id)
+                {gate}
+                ON CONFLICT (id) DO UPDATE SET
+                    holder_id = EXCLUDED.holder_id, sender_id = EXCLUDED.sender_id, amount = EXCLUDED.amount,
+                    tier = EXCLUDED.tier, status = EXCLUDED.status, tree_version = EXCLUDED.tree_version
+                WHERE f.tree_version < EXCLUDED.tree_version
+                RETURNING 1)
             """,
-            ("rootId", rootId),
-            ("treeVersion", treeVersion),
-            ("unacknowledgedEvents", unacknowledgedEvents),
-            ("ids", fragments.Select(f => f.Id).ToArray()),
-            ("roots", fragments.Select(f => f.RootId).ToArray()),
-            ("parents", fragments.Select(f => f.ParentId).ToArray()),
-            ("obligors", fragments.Select(f => f.ObligorId).ToArray()),
-            ("holders", fragments.Select(f => f.HolderId).ToArray()),
-            ("senders", fragments.Select(f => f.SenderId).ToArray()),
-            ("amounts", fragments.Select(f => f.Amount).ToArray()),
-            ("issueDates", fragments.Select(f => f.IssueDate).ToArray()),
-            ("maturities", fragments.Select(f => f.MaturityDate).ToArray()),
-            ("tiers", fragments.Select(f => f.Tier).ToArray()),
-            ("statuses", fragments.Select(f => f.Status).ToArray()),
-            ("orders", fragments.Select(f => f.OrderId).ToArray())));
+            ("vtRootId", rootId),
+            ("vtVersion", treeVersion),
+            ("vtUnacked", unacknowledgedEvents),
+            ("vtIds", fragments.Select(f => f.Id).ToArray()),
+            ("vtRoots", fragments.Select(f => f.RootId).ToArray()),
+            ("vtParents", fragments.Select(f => f.ParentId).ToArray()),
+            ("vtObligors", fragments.Select(f => f.ObligorId).ToArray()),
+            ("vtHolders", fragments.Select(f => f.HolderId).ToArray()),
+            ("vtSenders", fragments.Select(f => f.SenderId).ToArray()),
+            ("vtAmounts", fragments.Select(f => f.Amount).ToArray()),
+            ("vtIssueDates", fragments.Select(f => f.IssueDate).ToArray()),
+            ("vtMaturities", fragments.Select(f => f.MaturityDate).ToArray()),
+            ("vtTiers", fragments.Select(f => f.Tier).ToArray()),
+            ("vtStatuses", fragments.Select(f => f.Status).ToArray()),
+            ("vtOrders", fragments.Select(f => f.OrderId).ToArray()));
 
     public async Task<IReadOnlyList<IndexedFragment>> ListAsync(FragmentQuery query)
     {
@@ -201,6 +223,8 @@ public sealed class InMemoryVoucherIndex : IVoucherIndex
 
     // In memory, events queued on a memory stream and the trees that keep them die together.
     public Task<IReadOnlyList<string>> UnacknowledgedRootsAsync(TimeSpan olderThan, int limit) => Task.FromResult<IReadOnlyList<string>>([]);
+
+    public Alongside? UpsertAlongside(string rootId, IReadOnlyCollection<IndexedFragment> fragments, long treeVersion, int unacknowledgedEvents) => null;
 
     public Task UpsertAsync(string rootId, IReadOnlyCollection<IndexedFragment> fragments, long treeVersion, int unacknowledgedEvents)
     {

@@ -54,3 +54,12 @@ public interface IChangeStamped
     /// <summary>The stamp of the item's last change (a method, not a property: it is not part of what is stored).</summary>
     long ChangeStamp();
 }
+
+/// <summary>
+/// A state whose next write carries more than itself: statements (a read model's rows) that the storage puts in the
+/// write's own statement, applied only if the fenced write passes. The storage takes them once.
+/// </summary>
+public interface IWritesAlongside
+{
+    SupplyChain.Db.Alongside? TakeAlongside();
+}

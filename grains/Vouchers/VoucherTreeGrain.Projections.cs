@@ -44,6 +44,36 @@ public sealed partial class VoucherTreeGrain
     /// </summary>
     private async Task ProjectChanges()
     {
+        var projection = PendingProjection();
+        await index.UpsertAsync(RootId, projection.Changed, S.Version, Outbox.Pending);
+        Projected(projection);
+    }
+
+    /// <summary>
+    /// The next write carries the read model's rows in its own statement (one round trip, and the read model commits with
+    /// the tree or not at all); an index that cannot be written that way is written after it.
+    /// </summary>
+    private async Task WriteWithProjection()
+    {
+        var projection = PendingProjection();
+        var alongside = index.UpsertAlongside(RootId, projection.Changed, S.Version, Outbox.Pending);
+        S.WriteAlongside(alongside);
+        try
+        {
+            await state.WriteOrDeactivateAsync(this);
+        }
+        finally
+        {
+            S.WriteAlongside(null);
+        }
+        if (alongside is null) await index.UpsertAsync(RootId, projection.Changed, S.Version, Outbox.Pending);
+        Projected(projection);
+    }
+
+    private sealed record Projection(List<IndexedFragment> Changed, long Mark);
+
+    private Projection PendingProjection()
+    {
         var mark = ChangeStamps.Current;
         var changed = new List<IndexedFragment>();
         foreach (var f in S.Fragments)
@@ -56,8 +86,12 @@ public sealed partial class VoucherTreeGrain
             if (!stamped) throw new InvalidOperationException($"Fragment {f.Id} changed its read-model row without a change stamp.");
             changed.Add(row);
         }
-        await index.UpsertAsync(RootId, changed, S.Version, Outbox.Pending);
-        foreach (var f in changed) _projected[f.Id] = f;
-        _projectedUpTo = mark;
+        return new Projection(changed, mark);
+    }
+
+    private void Projected(Projection projection)
+    {
+        foreach (var f in projection.Changed) _projected[f.Id] = f;
+        _projectedUpTo = projection.Mark;
     }
 }

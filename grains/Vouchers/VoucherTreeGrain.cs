@@ -228,9 +228,8 @@ public sealed partial class VoucherTreeGrain(
         _exposedUpTo = mark;
         S.ExposureOutbox.AddRange(events);
         RaiseStatusAlerts(events);
-        await state.WriteOrDeactivateAsync(this);
+        await WriteWithProjection();
         Outbox.Written();
-        await ProjectChanges();
         await Outbox.PublishAsync();
         await PendingAlert.DeliverAsync(S.PendingAlerts, alerts);
     }

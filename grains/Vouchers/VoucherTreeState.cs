@@ -19,8 +19,20 @@ public enum TreePhase
 /// The whole voucher tree: one grain state, one fenced write per operation. The fragments and the applied operations are
 /// stored as rows beside the state's row, in the same write, so that what a write sends does not grow with the tree.
 /// </summary>
-public sealed class VoucherTreeState : IOutboxState
+public sealed class VoucherTreeState : IOutboxState, IWritesAlongside
 {
+    private SupplyChain.Db.Alongside? _alongside;
+
+    /// <summary>The read model's rows for the next write to carry (not stored: taken by the storage).</summary>
+    public void WriteAlongside(SupplyChain.Db.Alongside? alongside) => _alongside = alongside;
+
+    public SupplyChain.Db.Alongside? TakeAlongside()
+    {
+        var taken = _alongside;
+        _alongside = null;
+        return taken;
+    }
+
     public TreePhase Phase { get; set; }
     public string ObligorId { get; set; } = "";
     public long FaceFen { get; set; }

@@ -183,6 +183,41 @@ public sealed class GroupCommitTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_write_carries_the_trees_read_model_rows_in_its_statement_and_a_stale_writer_lands_neither()
+    {
+        await using var commit = Committer();
+        var storage = new GroupCommitGrainStorage("platform", commit, _source, new JsonGrainStateSerializer(), "svc");
+        var index = new SupplyChain.Db.Stores.PostgresVoucherIndex(_source, commit);
+        var grain = GrainId.Create("voucher-tree", "vcSIDE");
+        SupplyChain.Db.Stores.IndexedFragment Row(string holder) =>
+            new("vcSIDE", "vcSIDE", null, "core", holder, null, 100m, new DateOnly(2026, 1, 1), new DateOnly(2026, 6, 1), 1, "active", null);
+        var tree = new GrainState<VoucherTreeState>(new VoucherTreeState { FaceFen = 10_000, Version = 1 });
+        tree.State!.WriteAlongside(index.UpsertAlongside("vcSIDE", [Row("s1")], 1, 0));
+        await storage.WriteStateAsync("voucher-tree", grain, tree);
+        Assert.Null(tree.State.TakeAlongside()); // the storage took it
+
+        await using var connection = await _source.OpenConnectionAsync();
+        async Task<(string Holder, long Version)> Projected() =>
+            await connection.QuerySingleAsync<(string, long)>("SELECT holder_id, tree_version FROM voucher_fragments WHERE id = 'vcSIDE'");
+        Assert.Equal(("s1", 1L), await Projected());
+        Assert.Equal(1L, await connection.ExecuteScalarAsync<long>("SELECT version FROM voucher_trees WHERE root_id = 'vcSIDE'"));
+
+        // A stale activation (it read version 1 of the state; version 2 was written since) changes neither the state nor the
+        // read model, though its projection carries a newer tree version.
+        var stale = new GrainState<VoucherTreeState>(new VoucherTreeState());
+        await storage.ReadStateAsync("voucher-tree", grain, stale);
+        tree.State.Version = 2;
+        tree.State.WriteAlongside(index.UpsertAlongside("vcSIDE", [Row("s2")], 2, 0));
+        await storage.WriteStateAsync("voucher-tree", grain, tree);
+        Assert.Equal(("s2", 2L), await Projected());
+        stale.State!.Version = 3;
+        stale.State.WriteAlongside(index.UpsertAlongside("vcSIDE", [Row("stale")], 3, 0));
+        await Assert.ThrowsAsync<InconsistentStateException>(() => storage.WriteStateAsync("voucher-tree", grain, stale));
+        Assert.Equal(("s2", 2L), await Projected());
+        Assert.Equal(2L, await connection.ExecuteScalarAsync<long>("SELECT version FROM voucher_trees WHERE root_id = 'vcSIDE'"));
+    }
+
+    [Fact]
     public async Task A_tree_stored_whole_by_an_earlier_build_reads_whole_and_its_next_write_moves_the_fragments_into_rows()
     {
         await using var commit = Committer();
