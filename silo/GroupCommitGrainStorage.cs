@@ -6,6 +6,7 @@ using Npgsql;
 using Orleans.Configuration;
 using Orleans.Storage;
 using SupplyChain.Db;
+using SupplyChain.Grains;
 
 namespace SupplyChain.Silo;
 
@@ -86,7 +87,7 @@ public sealed class GroupCommitGrainStorage(
     /// <summary>
     /// The state's row and, for a state with collections stored as rows, the item rows that changed, in one statement
     /// of one unit: the item rows are written only if the state's fenced write passed. So is whatever the state asks to
-    /// carry alongside (<see cref="SupplyChain.Grains.IWritesAlongside"/>: a tree's read-model rows).
+    /// carry alongside (<see cref="IWritesAlongside"/>: a tree's read-model rows).
     /// </summary>
     public async Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
     {
@@ -143,7 +144,7 @@ public sealed class GroupCommitGrainStorage(
                 parameters.AddRange([("goneKinds", deletes.Select(d => d.Kind).ToArray()), ("goneIds", deletes.Select(d => d.Id).ToArray())]);
             }
         }
-        if ((state as SupplyChain.Grains.IWritesAlongside)?.TakeAlongside() is { } alongside)
+        if ((state as IWritesAlongside)?.TakeAlongside() is { } alongside)
         {
             ctes.Add(alongside.Ctes);
             parameters.AddRange(alongside.Parameters);

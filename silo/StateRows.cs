@@ -223,7 +223,7 @@ public sealed class StateRows
         }
 
         /// <summary>Whether the items take change stamps.</summary>
-        private bool Stamped => typeof(IChangeStamped).IsAssignableFrom(ItemType);
+        private readonly bool _stamped = typeof(IChangeStamped).IsAssignableFrom(ItemType);
 
         public IEnumerable<(string Id, int? Position, object Item)> Items(object state)
         {
@@ -244,7 +244,7 @@ public sealed class StateRows
         /// </summary>
         public List<StateRow>? RecentChanges(object state, Dictionary<string, StoredItem> stored, long upTo, JsonSerializerOptions options)
         {
-            if (!Stamped) return null;
+            if (!_stamped) return null;
             var rows = new List<StateRow>();
             HashSet<string>? added = null;
             bool Look(string? knownId, int index, object item)

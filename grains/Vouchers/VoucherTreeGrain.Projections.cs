@@ -51,22 +51,24 @@ public sealed partial class VoucherTreeGrain
 
     /// <summary>
     /// The next write carries the read model's rows in its own statement (one round trip, and the read model commits with
-    /// the tree or not at all); an index that cannot be written that way is written after it.
+    /// the tree or not at all). When they did not ride along (an index that cannot be written that way, or a storage that
+    /// did not take them) they are written after the write, as a separate unit.
     /// </summary>
     private async Task WriteWithProjection()
     {
         var projection = PendingProjection();
         var alongside = index.UpsertAlongside(RootId, projection.Changed, S.Version, Outbox.Pending);
         S.WriteAlongside(alongside);
+        bool carried;
         try
         {
             await state.WriteOrDeactivateAsync(this);
         }
         finally
         {
-            S.WriteAlongside(null);
+            carried = alongside is not null && S.TakeAlongside() is null;
         }
-        if (alongside is null) await index.UpsertAsync(RootId, projection.Changed, S.Version, Outbox.Pending);
+        if (!carried) await index.UpsertAsync(RootId, projection.Changed, S.Version, Outbox.Pending);
         Projected(projection);
     }
 
