@@ -32,6 +32,7 @@ public static class ApiSetup
             o.OperatorKey = ApiKeyHash.NewKey();
             o.OperatorKeyGenerated = true;
         });
+        builder.Services.AddSingleton<TreeBatcher>();
         builder.Services.AddPlatformOpenApi();
         builder.Services.AddHealthChecks().AddCheck<ClusterHealthCheck>("cluster", tags: ["ready"]);
         builder.Logging.AddJsonConsole(o =>

@@ -84,7 +84,7 @@ public static class VouchersApi
     private static async Task<ApiResponse> Reject(HttpContext http, string id, IGrainFactory grains) =>
         await Body.RequireNoneAsync(http) ?? await OnTree(id, grains, tree => tree.Reject(http.Caller(), http.OperationId(), id), VoucherDto.From);
 
-    private static async Task<ApiResponse> Split(HttpContext http, string id, IGrainFactory grains)
+    private static async Task<ApiResponse> Split(HttpContext http, string id, TreeBatcher batcher)
     {
         var (body, problem) = await Body.ReadAsync<SplitRequest>(http);
         if (problem is not null) return problem;
@@ -92,11 +92,11 @@ public static class VouchersApi
         if (body!.Amounts is null) v.Add("amounts", "is required");
         var amounts = (body.Amounts ?? []).Select((a, i) => v.Amount($"amounts[{i}]", a)).ToList();
         if (!v.IsValid) return v.Problem();
-        return await OnTree(id, grains, tree => tree.Split(http.Caller(), http.OperationId(), id, amounts),
+        return await Batched(id, batcher, TreeCommand.Split(http.Caller(), http.OperationId(), id, amounts), r => r.Split!,
             r => new SplitDto(VoucherDto.From(r.Parent), r.Children.Select(VoucherDto.From).ToList()), created: true);
     }
 
-    private static async Task<ApiResponse> Transfer(HttpContext http, string id, IGrainFactory grains)
+    private static async Task<ApiResponse> Transfer(HttpContext http, string id, TreeBatcher batcher)
     {
         var (body, problem) = await Body.ReadAsync<TransferRequest>(http);
         if (problem is not null) return problem;
@@ -104,7 +104,7 @@ public static class VouchersApi
         var toId = v.Id("toId", body!.ToId);
         var amount = v.Amount("amount", body.Amount);
         if (!v.IsValid) return v.Problem();
-        return await OnTree(id, grains, tree => tree.Transfer(http.Caller(), http.OperationId(), id, toId, amount),
+        return await Batched(id, batcher, TreeCommand.Transfer(http.Caller(), http.OperationId(), id, toId, amount), r => r.Transfer!,
             r => new TransferDto(VoucherDto.From(r.Parent), VoucherDto.From(r.Transferred), VoucherDto.FromNullable(r.Remainder)), created: true);
     }
 
@@ -133,12 +133,20 @@ public static class VouchersApi
                 r.Payments.Select(p => new PaymentDto(p.ToId, p.Amount.Yuan)).ToList()));
     }
 
-    private static async Task<ApiResponse> OnTree<T, TDto>(string id, IGrainFactory grains,
-        Func<IVoucherTreeGrain, Task<Outcome<T>>> call, Func<T, TDto> map, bool created = false)
+    private static Task<ApiResponse> OnTree<T, TDto>(string id, IGrainFactory grains,
+        Func<IVoucherTreeGrain, Task<Outcome<T>>> call, Func<T, TDto> map, bool created = false) =>
+        OnRoot(id, root => call(grains.GetGrain<IVoucherTreeGrain>(root)), map, created);
+
+    /// <summary>A split or transfer goes through the tree's batcher: with others waiting for the same tree, in one call and one write.</summary>
+    private static Task<ApiResponse> Batched<T, TDto>(string id, TreeBatcher batcher, TreeCommand command,
+        Func<TreeCommandResult, Outcome<T>> pick, Func<T, TDto> map, bool created = false) =>
+        OnRoot(id, async root => pick(await batcher.Send(root, command)), map, created);
+
+    private static async Task<ApiResponse> OnRoot<T, TDto>(string id, Func<string, Task<Outcome<T>>> call, Func<T, TDto> map, bool created)
     {
         var root = Ids.RootOf(id);
         if (root is null) return ApiResponse.NotFound("Voucher");
-        var outcome = await call(grains.GetGrain<IVoucherTreeGrain>(root));
+        var outcome = await call(root);
         if (!outcome.IsOk) return ApiResponse.From(outcome.Fault!);
         var dto = map(outcome.Value!);
         return created ? ApiResponse.Created($"/v1/vouchers/{id}", dto) : ApiResponse.Ok(dto);

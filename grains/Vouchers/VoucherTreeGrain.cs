@@ -130,34 +130,88 @@ public sealed partial class VoucherTreeGrain(
         return Outcome<Voucher>.Ok(rejected);
     }
 
-    public async Task<Outcome<SplitResult>> Split(Caller caller, string operationId, string fragmentId, IReadOnlyList<Money> amounts)
+    public async Task<Outcome<SplitResult>> Split(Caller caller, string operationId, string fragmentId, IReadOnlyList<Money> amounts) =>
+        (await Apply([TreeCommand.Split(caller, operationId, fragmentId, amounts)]))[0].Split!;
+
+    public async Task<Outcome<TransferResult>> Transfer(Caller caller, string operationId, string fragmentId, string toId, Money amount) =>
+        (await Apply([TreeCommand.Transfer(caller, operationId, fragmentId, toId, amount)]))[0].Transfer!;
+
+    public async Task<IReadOnlyList<TreeCommandResult>> Apply(IReadOnlyList<TreeCommand> commands)
     {
-        if (Replay(operationId) is { } done)
-            return Outcome<SplitResult>.Ok(new SplitResult(await Replayed(done, 0), done.FragmentIds.Skip(1).Select(View).ToList()));
-        if (!await IsIssued()) return Fault.NotFound("Voucher");
-        var today = await TodayAsync();
-        await CatchUp(today);
-        var result = Ledger.Split(caller, fragmentId, amounts, today);
-        if (!result.IsOk) return result;
-        await Commit(operationId, "split", [result.Value!.Parent.Id, .. result.Value.Children.Select(c => c.Id)]);
-        return result;
+        var results = new TreeCommandResult?[commands.Count];
+        var written = false;
+        if (commands.Any(c => Replay(c.OperationId) is null))
+        {
+            if (!await IsIssued())
+            {
+                for (var i = 0; i < commands.Count; i++)
+                    if (Replay(commands[i].OperationId) is null) results[i] = Refused(commands[i], Fault.NotFound("Voucher"));
+            }
+            else
+            {
+                var today = await TodayAsync();
+                await CatchUp(today);
+                var roles = await RecipientRoles(commands);
+                for (var i = 0; i < commands.Count; i++)
+                {
+                    if (Replay(commands[i].OperationId) is not null) continue; // answered below, after the write
+                    results[i] = Decide(commands[i], roles, today);
+                    written |= IsOk(results[i]!);
+                }
+            }
+        }
+        if (written)
+        {
+            await Flush();
+            await Outbox.DeliverAsync();
+        }
+        else if (S.Phase == TreePhase.Issued && results.Any(r => r is null))
+        {
+            // Only replays: the first attempt may have died between its write and its projection or its notices.
+            await ProjectChanges();
+            await Outbox.DeliverAsync();
+        }
+        for (var i = 0; i < commands.Count; i++)
+            results[i] ??= ReplayOf(commands[i], Replay(commands[i].OperationId)!);
+        return results!;
     }
 
-    public async Task<Outcome<TransferResult>> Transfer(Caller caller, string operationId, string fragmentId, string toId, Money amount)
+    private static bool IsOk(TreeCommandResult r) => r.Split?.IsOk ?? r.Transfer!.IsOk;
+
+    private static TreeCommandResult Refused(TreeCommand command, Fault fault) =>
+        command.IsSplit ? new(fault, null) : new(null, fault);
+
+    /// <summary>The role of each participant a transfer of the batch names (null: no such participant).</summary>
+    private async Task<Dictionary<string, Role?>> RecipientRoles(IReadOnlyList<TreeCommand> commands)
     {
-        if (Replay(operationId) is { } done)
-            return Outcome<TransferResult>.Ok(new TransferResult(await Replayed(done, 0), View(done.FragmentIds[1]),
-                done.FragmentIds.Count > 2 ? View(done.FragmentIds[2]) : null));
-        if (!await IsIssued()) return Fault.NotFound("Voucher");
-        var today = await TodayAsync();
-        await CatchUp(today);
-        var recipient = await GrainFactory.GetGrain<IParticipantGrain>(toId).Get();
-        var result = Ledger.Transfer(caller, fragmentId, toId, recipient?.Role, amount, today);
-        if (!result.IsOk) return result;
-        var r = result.Value!;
-        await Commit(operationId, "transfer", r.Remainder is null ? [r.Parent.Id, r.Transferred.Id] : [r.Parent.Id, r.Transferred.Id, r.Remainder.Id]);
-        return result;
+        var ids = commands.Where(c => !c.IsSplit && Replay(c.OperationId) is null).Select(c => c.ToId!).Distinct().ToList();
+        var participants = await Task.WhenAll(ids.Select(id => GrainFactory.GetGrain<IParticipantGrain>(id).Get()));
+        return ids.Zip(participants, (id, p) => (id, p?.Role)).ToDictionary(x => x.id, x => x.Role);
     }
+
+    /// <summary>Decides one command on the state as it is now; a done one is recorded and staged for the batch's write.</summary>
+    private TreeCommandResult Decide(TreeCommand c, Dictionary<string, Role?> roles, DateOnly today)
+    {
+        if (c.IsSplit)
+        {
+            var split = Ledger.Split(c.Caller, c.FragmentId, c.SplitAmounts!, today);
+            if (split.IsOk) Record(c.OperationId, "split", [split.Value!.Parent.Id, .. split.Value.Children.Select(x => x.Id)]);
+            return new(split, null);
+        }
+        var transfer = Ledger.Transfer(c.Caller, c.FragmentId, c.ToId!, roles[c.ToId!], c.TransferAmount, today);
+        if (transfer.IsOk)
+        {
+            var r = transfer.Value!;
+            Record(c.OperationId, "transfer", r.Remainder is null ? [r.Parent.Id, r.Transferred.Id] : [r.Parent.Id, r.Transferred.Id, r.Remainder.Id]);
+        }
+        return new(null, transfer);
+    }
+
+    /// <summary>A command whose operation is already recorded answers what it did, as the fragments are now.</summary>
+    private TreeCommandResult ReplayOf(TreeCommand c, OperationRecord done) => c.IsSplit
+        ? new(Outcome<SplitResult>.Ok(new SplitResult(View(done.FragmentIds[0]), done.FragmentIds.Skip(1).Select(View).ToList())), null)
+        : new(null, Outcome<TransferResult>.Ok(new TransferResult(View(done.FragmentIds[0]), View(done.FragmentIds[1]),
+            done.FragmentIds.Count > 2 ? View(done.FragmentIds[2]) : null)));
 
     public async Task<Outcome<RepayResult>> Repay(Caller caller, string operationId)
     {
@@ -209,11 +263,18 @@ public sealed partial class VoucherTreeGrain(
 
     private async Task Commit(string operationId, string kind, List<string> fragmentIds, Action<OperationRecord>? complete = null)
     {
+        Record(operationId, kind, fragmentIds, complete);
+        await Flush();
+        await Outbox.DeliverAsync();
+    }
+
+    /// <summary>Records a decided operation and stages its change (version, exposure events, alerts) for the next write.</summary>
+    private void Record(string operationId, string kind, List<string> fragmentIds, Action<OperationRecord>? complete = null)
+    {
         var record = new OperationRecord { Kind = kind, FragmentIds = fragmentIds };
         complete?.Invoke(record);
         S.Operations[operationId] = record;
-        await Write(EventKinds.GetValueOrDefault(kind));
-        await Outbox.DeliverAsync();
+        Stage(EventKinds.GetValueOrDefault(kind));
     }
 
     /// <summary>
@@ -222,12 +283,27 @@ public sealed partial class VoucherTreeGrain(
     /// </summary>
     private async Task Write(string? operationKind = null)
     {
+        Stage(operationKind);
+        await Flush();
+    }
+
+    /// <summary>
+    /// A change decided in memory: the tree's version moves on, and the exposure events and alerts it causes join what the
+    /// next write stores. Several staged changes (a batch) go in one write, each with its own version and events.
+    /// </summary>
+    private void Stage(string? operationKind)
+    {
         S.Version++;
         var mark = ChangeStamps.Current;
         var events = Ledger.TakeExposureChanges(S.Version, time.UtcNow, operationKind, _businessDate, _exposedUpTo);
         _exposedUpTo = mark;
         S.ExposureOutbox.AddRange(events);
         RaiseStatusAlerts(events);
+    }
+
+    /// <summary>Writes what was staged, fenced; then the events go out and the alerts are delivered.</summary>
+    private async Task Flush()
+    {
         await WriteWithProjection();
         Outbox.Written();
         await Outbox.PublishAsync();

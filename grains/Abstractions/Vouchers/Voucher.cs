@@ -84,3 +84,31 @@ public sealed record RepayResult(
     [property: Id(0)] Voucher Root,
     [property: Id(1)] IReadOnlyList<Voucher> Settled,
     [property: Id(2)] IReadOnlyList<Payment> Payments);
+
+/// <summary>
+/// A split or a transfer, as one item of a batch sent to a tree (<see cref="IVoucherTreeGrain.Apply"/>): a split when
+/// <see cref="SplitAmounts"/> is set, a transfer of <see cref="TransferAmount"/> to <see cref="ToId"/> otherwise.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("TreeCommand")]
+public sealed record TreeCommand(
+    [property: Id(0)] Caller Caller,
+    [property: Id(1)] string OperationId,
+    [property: Id(2)] string FragmentId,
+    [property: Id(3)] IReadOnlyList<Money>? SplitAmounts,
+    [property: Id(4)] string? ToId,
+    [property: Id(5)] Money TransferAmount)
+{
+    public bool IsSplit => SplitAmounts is not null;
+
+    public static TreeCommand Split(Caller caller, string operationId, string fragmentId, IReadOnlyList<Money> amounts) =>
+        new(caller, operationId, fragmentId, amounts, null, Money.Zero);
+
+    public static TreeCommand Transfer(Caller caller, string operationId, string fragmentId, string toId, Money amount) =>
+        new(caller, operationId, fragmentId, null, toId, amount);
+}
+
+/// <summary>What one command of a batch came to: <see cref="Split"/> for a split, <see cref="Transfer"/> for a transfer.</summary>
+[GenerateSerializer, Immutable, Alias("TreeCommandResult")]
+public sealed record TreeCommandResult(
+    [property: Id(0)] Outcome<SplitResult>? Split,
+    [property: Id(1)] Outcome<TransferResult>? Transfer);
