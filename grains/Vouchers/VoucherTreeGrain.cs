@@ -152,11 +152,22 @@ public sealed partial class VoucherTreeGrain(
                 var today = await TodayAsync();
                 await CatchUp(today);
                 var roles = await RecipientRoles(commands);
-                for (var i = 0; i < commands.Count; i++)
+                try
                 {
-                    if (Replay(commands[i].OperationId) is not null) continue; // answered below, after the write
-                    results[i] = Decide(commands[i], roles, today);
-                    written |= IsOk(results[i]!);
+                    for (var i = 0; i < commands.Count; i++)
+                    {
+                        if (Replay(commands[i].OperationId) is not null) continue; // answered below, after the write
+                        results[i] = Decide(commands[i], roles, today);
+                        written |= IsOk(results[i]!);
+                    }
+                }
+                catch (Exception e)
+                {
+                    // Something unexpected after earlier commands changed the state in memory: none of it is stored, and
+                    // none of it may be stored by a later write (nor at deactivation, hence the reason). The next
+                    // activation reads what is stored.
+                    GrainContext.Deactivate(new DeactivationReason(DeactivationReasonCode.ApplicationError, e, "A batch failed while deciding"));
+                    throw;
                 }
             }
         }

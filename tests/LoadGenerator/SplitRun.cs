@@ -20,6 +20,7 @@ public static class SplitRun
         var cast = await SplitCast.Create(http, options, options.Trees);
         Console.WriteLine($"setup: 1 core, {cast.Holders.Count} holder(s), {cast.Roots.Count} accepted voucher(s) of {Fen.Yuan(cast.Roots[0].AmountFen)} in {setupClock.Elapsed.TotalSeconds:F1} s");
 
+        var riskStaff = await RiskReader.Staff(http, options);
         var work = new SplitWorkflow(cast.Roots);
         var clients = Enumerable.Range(0, options.Clients).ToArray();
 
@@ -44,12 +45,16 @@ public static class SplitRun
         using var stop = options.Seconds is { } limit ? new CancellationTokenSource(TimeSpan.FromSeconds(limit)) : new CancellationTokenSource();
         using var progressStop = new CancellationTokenSource();
         var reporting = progress.RunAsync(progressStop.Token);
-        await Task.WhenAll(clients.Select(i =>
+        var splitting = Task.WhenAll(clients.Select(i =>
         {
             var recorder = recorders[i];
             bool MayContinue() => Stopwatch.GetElapsedTime(origin) < deadline && recorder.Operations < opsLimit;
             return work.Client(recorder, MayContinue, stop.Token);
         }));
+        var riskRecorder = new Recorder(origin);
+        var reading = RiskReader.Run(riskStaff, cast.Core.Id, riskRecorder, () => !splitting.IsCompleted);
+        await splitting;
+        await reading;
         var elapsed = Stopwatch.GetElapsedTime(origin);
         await progressStop.CancelAsync();
         await reporting;
@@ -59,6 +64,8 @@ public static class SplitRun
         var splits = work.Splits - splitsBefore;
         Console.WriteLine($"split: {options.Trees} trees, {splits:N0} splits confirmed in the measured run, {work.Queued:N0} live fragments queued, " +
             $"{work.Failed:N0} dropped after a failed split, {work.TooSmall:N0} too small to halve");
+
+        RiskReader.Print(riskRecorder);
 
         var failedChecks = await Checks.Trees(cast.Core.Api, cast.Roots.Take(CheckedTrees).ToList());
         if (options.JsonPath is { } path)
@@ -70,6 +77,7 @@ public static class SplitRun
                 json.WriteNumber("dropped_failed", work.Failed);
                 json.WriteNumber("dropped_too_small", work.TooSmall);
                 json.WriteNumber("warmup_errors", warmupErrors);
+                RiskReader.Write(json, riskRecorder, elapsed);
             });
         }
         return errors == 0 && failedChecks == 0 ? 0 : 1;

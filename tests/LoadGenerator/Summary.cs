@@ -40,7 +40,7 @@ public static class Summary
         json.WriteEndObject();
     }
 
-    private static void WriteStats(Utf8JsonWriter json, Stats s)
+    public static void WriteStats(Utf8JsonWriter json, Stats s)
     {
         json.WriteStartObject();
         json.WriteNumber("count", s.Count);
