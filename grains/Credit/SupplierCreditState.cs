@@ -9,16 +9,22 @@ public sealed class SupplierCreditState
     /// <summary>The first day anything was received (an order, a voucher): kept when the receipt itself has aged out.</summary>
     public DateOnly? FirstReceiptOn { get; set; }
 
-    /// <summary>What was received in the windows the score and the early warning look at, by receipt id (event id, or order id).</summary>
+    /// <summary>
+    /// What was received in the windows the score and the early warning look at, by receipt id (event id, or order id).
+    /// A row each (hundreds for a busy supplier): a write sends only the receipts it added or aged out.
+    /// </summary>
+    [StoredAsRows]
     public Dictionary<string, ReceiptState> Receipts { get; set; } = new();
 
-    /// <summary>The supplier's own loans, as their exposure events told.</summary>
+    /// <summary>The supplier's own loans, as their exposure events told. A row each: a write sends only the loans it changed.</summary>
+    [StoredAsRows]
     public Dictionary<string, LoanRecord> Loans { get; set; } = new();
 
     /// <summary>Guarantee calls the supplier was made to pay, by the call's instrument id: what it still owes.</summary>
     public Dictionary<string, CallOwed> CallsOwed { get; set; } = new();
 
-    /// <summary>Exposure events applied, with their date: a re-delivery is ignored. Aged out with the receipts.</summary>
+    /// <summary>Exposure events applied, with their date: a re-delivery is ignored. Aged out with the receipts. A row each.</summary>
+    [StoredAsRows]
     public Dictionary<string, DateOnly> Seen { get; set; } = new();
 
     /// <summary>Cores it sells to that were overdue or defaulted when last looked at, with the amounts (fen).</summary>
@@ -32,7 +38,8 @@ public sealed class SupplierCreditState
 
     public Dictionary<string, LineState> Lines { get; set; } = new();
 
-    /// <summary>Decisions by operation id: a retried application answers as the first did.</summary>
+    /// <summary>Decisions by operation id: a retried application answers as the first did. A row each, written once.</summary>
+    [StoredAsRows(Immutable = true)]
     public Dictionary<string, ApplicationState> Applications { get; set; } = new();
 
     /// <summary>Funders the supplier applied to: they may see its score.</summary>

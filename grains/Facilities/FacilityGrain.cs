@@ -21,7 +21,11 @@ public sealed class FacilityState
 
     public List<PendingAlert> PendingAlerts { get; set; } = new();
 
-    /// <summary>The reservation book: fragments the funder holds or is about to hold from the obligor, and loans, by item id.</summary>
+    /// <summary>
+    /// The reservation book: fragments the funder holds or is about to hold from the obligor, and loans, by item id. A row
+    /// each: it grows with what the funder holds, and a write sends only the entries it changed.
+    /// </summary>
+    [StoredAsRows]
     public Dictionary<string, Reservation> Usage { get; set; } = new();
 
     /// <summary>Brings a row stored before the reservation book, which named a loan or a tree only by its id, to its shape.</summary>

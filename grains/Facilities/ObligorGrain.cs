@@ -9,7 +9,11 @@ public sealed class ObligorState
     public Dictionary<string, FacilityLimit> Facilities { get; set; } = new();
     public long? OperatorLimitFen { get; set; }
 
-    /// <summary>Unsettled, uncancelled roots: the reservation book by root id. Reserved until the tree exists, then committed.</summary>
+    /// <summary>
+    /// Unsettled, uncancelled roots: the reservation book by root id. Reserved until the tree exists, then committed.
+    /// A row each: it grows with the core's outstanding vouchers, and a write sends only the entries it changed.
+    /// </summary>
+    [StoredAsRows]
     public Dictionary<string, Reservation> Roots { get; set; } = new();
 
     /// <summary>Brings a row stored before the reservation book to its shape.</summary>

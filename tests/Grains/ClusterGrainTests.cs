@@ -154,4 +154,37 @@ public sealed class ClusterGrainTests(ClusterFixture fixture) : IClassFixture<Cl
         Assert.Equal("23505", duplicate.SqlState);
         Assert.Equal(0, await Oracles.GrainsWithTwoRows(connection));
     }
+
+    [Fact]
+    public async Task ReservationBooks_AreStoredARowEach_BesideTheGrainsOwnRow()
+    {
+        var (core, supplier, funder) = await Parties();
+        var facilityId = await Grant(funder, core, 10_000m);
+        var holder = new Caller(supplier, Role.Supplier);
+        var roots = new List<string>();
+        for (var i = 0; i < 3; i++)
+        {
+            var root = Ids.VoucherRoot(NewKey("op"));
+            var tree = G.GetGrain<IVoucherTreeGrain>(root);
+            Assert.True((await tree.Issue(new Caller(core, Role.Core), "issue", new IssueVoucher(supplier, Money.FromYuan(100), (await Today()).AddDays(30), null))).IsOk);
+            Assert.True((await tree.Accept(holder, "accept", root)).IsOk);
+            roots.Add(root);
+        }
+        Assert.True((await G.GetGrain<IVoucherTreeGrain>(roots[0]).Discount(holder, "disc", roots[0], funder, Money.FromYuan(100))).IsOk);
+
+        await using var connection = fixture.Database.Open();
+        var rows = (await connection.QueryAsync<(string Type, string Key, string Kind, string Id)>(
+            "SELECT graintype, grainkey, kind, id FROM grain_rows WHERE grainkey IN (@core, @facilityId)", new { core, facilityId })).ToList();
+        Assert.Equal(roots.Order(), rows.Where(r => r.Type == "obligor" && r.Kind == "Roots").Select(r => r.Id).Order());
+        Assert.Equal([roots[0]], rows.Where(r => r.Type == "facility" && r.Kind == "Usage").Select(r => r.Id));
+        // The grains' own rows no longer carry the books: a new entry writes one row, not the whole book again.
+        var own = await connection.QueryAsync<string>(
+            "SELECT convert_from(payloadbinary, 'UTF8') FROM orleansstorage WHERE grainidextensionstring IN (@core, @facilityId)", new { core, facilityId });
+        Assert.All(own, payload => Assert.DoesNotContain(roots[0], payload));
+
+        // Read back by new activations, the books are what they were.
+        await G.GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero);
+        Assert.Equal(Money.FromYuan(300), (await G.GetGrain<IObligorGrain>(core).GetPosition(await Today())).Outstanding);
+        Assert.Equal(Money.FromYuan(100), (await G.GetGrain<IFacilityGrain>(facilityId).Get())!.Used);
+    }
 }
