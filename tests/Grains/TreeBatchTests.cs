@@ -159,4 +159,28 @@ public sealed class TreeBatchTests(ClusterFixture fixture) : IClassFixture<Clust
         var again = await batcher.Send(root, TreeCommand.Split(holder, "stale", root, [Money.FromYuan(30), Money.FromYuan(70)]));
         Assert.Equal(FaultCodes.InvalidState, again.Split!.Fault!.Code);
     }
+
+    [Fact]
+    public async Task ABatchThatThrowsWhileDeciding_StoresNothing_AndLeavesNothingStagedInMemory()
+    {
+        var (root, holder, _) = await AcceptedRoot(100m);
+        var tree = G.GetGrain<IVoucherTreeGrain>(root);
+        var before = await StoredVersion(root);
+        // The second command's amounts overflow when summed (the API's validation never lets such amounts through): the
+        // tree throws after the first command was decided and staged in memory.
+        var huge = new Money(long.MaxValue);
+        await Assert.ThrowsAnyAsync<Exception>(() => tree.Apply(
+        [
+            TreeCommand.Split(holder, "staged", root, [Money.FromYuan(40), Money.FromYuan(60)]),
+            TreeCommand.Split(holder, "boom", Ids.Fragment(root, 1), [huge, huge]),
+        ]));
+
+        Assert.Equal(before, await StoredVersion(root));
+        // Nothing of the first command survives in memory either: the root is still whole and active, and the first
+        // operation, sent again, is decided afresh.
+        Assert.Equal(VoucherStatus.Active, (await tree.Get(holder, root)).Value!.Status);
+        var again = await tree.Split(holder, "staged", root, [Money.FromYuan(50), Money.FromYuan(50)]);
+        Assert.True(again.IsOk, again.Fault?.Detail);
+        Assert.Equal(Money.FromYuan(50), again.Value!.Children[0].Amount);
+    }
 }
