@@ -3,7 +3,7 @@ using SupplyChain.Grains.Vouchers;
 namespace SupplyChain.Api.Apis;
 
 /// <summary>
-/// Sends the splits and transfers of one voucher tree in batches. A tree takes one call at a time and each call waits
+/// Sends the splits, transfers, accepts and rejects of one voucher tree in batches. A tree takes one call at a time and each call waits
 /// for its write; while a call to a tree is out, what arrives for that tree waits here and goes, up to
 /// <see cref="MaxBatch"/> at a time, in the next call (<see cref="IVoucherTreeGrain.Apply"/>): the tree decides them one
 /// after another and persists them in one write, and each request is answered after that write. With one request at a

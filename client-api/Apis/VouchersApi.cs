@@ -78,11 +78,13 @@ public static class VouchersApi
             t => new VoucherTreeDto(VoucherDto.From(t.Root), t.Fragments.Select(VoucherDto.From).ToList()));
     }
 
-    private static async Task<ApiResponse> Accept(HttpContext http, string id, IGrainFactory grains) =>
-        await Body.RequireNoneAsync(http) ?? await OnTree(id, grains, tree => tree.Accept(http.Caller(), http.OperationId(), id), VoucherDto.From);
+    private static async Task<ApiResponse> Accept(HttpContext http, string id, TreeBatcher batcher) =>
+        await Body.RequireNoneAsync(http) ??
+        await Batched(id, batcher, TreeCommand.Accept(http.Caller(), http.OperationId(), id), r => r.Voucher!, VoucherDto.From);
 
-    private static async Task<ApiResponse> Reject(HttpContext http, string id, IGrainFactory grains) =>
-        await Body.RequireNoneAsync(http) ?? await OnTree(id, grains, tree => tree.Reject(http.Caller(), http.OperationId(), id), VoucherDto.From);
+    private static async Task<ApiResponse> Reject(HttpContext http, string id, TreeBatcher batcher) =>
+        await Body.RequireNoneAsync(http) ??
+        await Batched(id, batcher, TreeCommand.Reject(http.Caller(), http.OperationId(), id), r => r.Voucher!, VoucherDto.From);
 
     private static async Task<ApiResponse> Split(HttpContext http, string id, TreeBatcher batcher)
     {
@@ -137,7 +139,7 @@ public static class VouchersApi
         Func<IVoucherTreeGrain, Task<Outcome<T>>> call, Func<T, TDto> map, bool created = false) =>
         OnRoot(id, root => call(grains.GetGrain<IVoucherTreeGrain>(root)), map, created);
 
-    /// <summary>A split or transfer goes through the tree's batcher: with others waiting for the same tree, in one call and one write.</summary>
+    /// <summary>A split, transfer, accept or reject goes through the tree's batcher: with others waiting for the same tree, in one call and one write.</summary>
     private static Task<ApiResponse> Batched<T, TDto>(string id, TreeBatcher batcher, TreeCommand command,
         Func<TreeCommandResult, Outcome<T>> pick, Func<T, TDto> map, bool created = false) =>
         OnRoot(id, async root => pick(await batcher.Send(root, command)), map, created);

@@ -105,30 +105,11 @@ public sealed partial class VoucherTreeGrain(
         await Outbox.DeliverAsync();
     }
 
-    public async Task<Outcome<Voucher>> Accept(Caller caller, string operationId, string fragmentId)
-    {
-        if (Replay(operationId) is { } done) return Outcome<Voucher>.Ok(await Replayed(done, 0));
-        if (!await IsIssued()) return Fault.NotFound("Voucher");
-        await CatchUp(await TodayAsync());
-        var result = Ledger.Accept(caller, fragmentId);
-        if (!result.IsOk) return result;
-        await Commit(operationId, "accept", [fragmentId]);
-        return result;
-    }
+    public async Task<Outcome<Voucher>> Accept(Caller caller, string operationId, string fragmentId) =>
+        (await Apply([TreeCommand.Accept(caller, operationId, fragmentId)]))[0].Voucher!;
 
-    public async Task<Outcome<Voucher>> Reject(Caller caller, string operationId, string fragmentId)
-    {
-        if (Replay(operationId) is { } done) return Outcome<Voucher>.Ok(await Replayed(done, 0));
-        if (!await IsIssued()) return Fault.NotFound("Voucher");
-        var today = await TodayAsync();
-        await CatchUp(today);
-        var result = Ledger.Reject(caller, fragmentId, today);
-        if (!result.IsOk) return result.Fault!;
-        var (rejected, returned) = result.Value;
-        if (rejected.Status == VoucherStatus.Cancelled) AddCancellationNotices();
-        await Commit(operationId, "reject", returned is null ? [rejected.Id] : [rejected.Id, returned.Id]);
-        return Outcome<Voucher>.Ok(rejected);
-    }
+    public async Task<Outcome<Voucher>> Reject(Caller caller, string operationId, string fragmentId) =>
+        (await Apply([TreeCommand.Reject(caller, operationId, fragmentId)]))[0].Voucher!;
 
     public async Task<Outcome<SplitResult>> Split(Caller caller, string operationId, string fragmentId, IReadOnlyList<Money> amounts) =>
         (await Apply([TreeCommand.Split(caller, operationId, fragmentId, amounts)]))[0].Split!;
@@ -145,7 +126,7 @@ public sealed partial class VoucherTreeGrain(
             if (!await IsIssued())
             {
                 for (var i = 0; i < commands.Count; i++)
-                    if (Replay(commands[i].OperationId) is null) results[i] = Refused(commands[i], Fault.NotFound("Voucher"));
+                    if (Replay(commands[i].OperationId) is null) results[i] = TreeCommandResult.Refused(commands[i].Kind, Fault.NotFound("Voucher"));
             }
             else
             {
@@ -158,15 +139,14 @@ public sealed partial class VoucherTreeGrain(
                     {
                         if (Replay(commands[i].OperationId) is not null) continue; // answered below, after the write
                         results[i] = Decide(commands[i], roles, today);
-                        written |= IsOk(results[i]!);
+                        written |= results[i]!.IsOk;
                     }
                 }
                 catch (Exception e)
                 {
                     // Something unexpected after earlier commands changed the state in memory: none of it is stored, and
-                    // none of it may be stored by a later write (nor at deactivation, hence the reason). The next
-                    // activation reads what is stored.
-                    GrainContext.Deactivate(new DeactivationReason(DeactivationReasonCode.ApplicationError, e, "A batch failed while deciding"));
+                    // none of it may be stored by a later write on behalf of requests that are answered with this error.
+                    await ForgetUnstoredChanges(e);
                     throw;
                 }
             }
@@ -187,42 +167,76 @@ public sealed partial class VoucherTreeGrain(
         return results!;
     }
 
-    private static bool IsOk(TreeCommandResult r) => r.Split?.IsOk ?? r.Transfer!.IsOk;
-
-    private static TreeCommandResult Refused(TreeCommand command, Fault fault) =>
-        command.IsSplit ? new(fault, null) : new(null, fault);
-
     /// <summary>The role of each participant a transfer of the batch names (null: no such participant).</summary>
     private async Task<Dictionary<string, Role?>> RecipientRoles(IReadOnlyList<TreeCommand> commands)
     {
-        var ids = commands.Where(c => !c.IsSplit && Replay(c.OperationId) is null).Select(c => c.ToId!).Distinct().ToList();
+        var ids = commands.Where(c => c.Kind == TreeCommandKind.Transfer && Replay(c.OperationId) is null).Select(c => c.ToId!).Distinct().ToList();
         var participants = await Task.WhenAll(ids.Select(id => GrainFactory.GetGrain<IParticipantGrain>(id).Get()));
         return ids.Zip(participants, (id, p) => (id, p?.Role)).ToDictionary(x => x.id, x => x.Role);
+    }
+
+    /// <summary>
+    /// Drops what this activation changed in memory and did not store by reading the stored state again (the change
+    /// stamps of what is read make every consumer look at all of it). If even that fails, the activation goes, with a
+    /// reason that writes nothing at deactivation.
+    /// </summary>
+    private async Task ForgetUnstoredChanges(Exception cause)
+    {
+        try
+        {
+            await state.ReadStateAsync();
+            S.Upgrade();
+            ForgetProjection();
+            _exposedUpTo = 0;
+        }
+        catch (Exception e)
+        {
+            logger.LogError(e, "Tree {RootId} could not read its stored state again after a failed batch; it deactivates", RootId);
+            GrainContext.Deactivate(new DeactivationReason(DeactivationReasonCode.ApplicationError, cause, "A batch failed while deciding"));
+        }
     }
 
     /// <summary>Decides one command on the state as it is now; a done one is recorded and staged for the batch's write.</summary>
     private TreeCommandResult Decide(TreeCommand c, Dictionary<string, Role?> roles, DateOnly today)
     {
-        if (c.IsSplit)
+        switch (c.Kind)
         {
-            var split = Ledger.Split(c.Caller, c.FragmentId, c.SplitAmounts!, today);
-            if (split.IsOk) Record(c.OperationId, "split", [split.Value!.Parent.Id, .. split.Value.Children.Select(x => x.Id)]);
-            return new(split, null);
+            case TreeCommandKind.Split:
+                var split = Ledger.Split(c.Caller, c.FragmentId, c.SplitAmounts!, today);
+                if (split.IsOk) Record(c.OperationId, "split", [split.Value!.Parent.Id, .. split.Value.Children.Select(x => x.Id)]);
+                return new(Split: split);
+            case TreeCommandKind.Transfer:
+                var transfer = Ledger.Transfer(c.Caller, c.FragmentId, c.ToId!, roles[c.ToId!], c.TransferAmount, today);
+                if (transfer.IsOk)
+                {
+                    var r = transfer.Value!;
+                    Record(c.OperationId, "transfer", r.Remainder is null ? [r.Parent.Id, r.Transferred.Id] : [r.Parent.Id, r.Transferred.Id, r.Remainder.Id]);
+                }
+                return new(Transfer: transfer);
+            case TreeCommandKind.Accept:
+                var accepted = Ledger.Accept(c.Caller, c.FragmentId);
+                if (accepted.IsOk) Record(c.OperationId, "accept", [c.FragmentId]);
+                return new(Voucher: accepted);
+            case TreeCommandKind.Reject:
+                var result = Ledger.Reject(c.Caller, c.FragmentId, today);
+                if (!result.IsOk) return new(Voucher: result.Fault!);
+                var (rejected, returned) = result.Value;
+                if (rejected.Status == VoucherStatus.Cancelled) AddCancellationNotices();
+                Record(c.OperationId, "reject", returned is null ? [rejected.Id] : [rejected.Id, returned.Id]);
+                return new(Voucher: Outcome<Voucher>.Ok(rejected));
+            default:
+                throw new ArgumentOutOfRangeException(nameof(c), c.Kind, "Not a command a tree takes in a batch.");
         }
-        var transfer = Ledger.Transfer(c.Caller, c.FragmentId, c.ToId!, roles[c.ToId!], c.TransferAmount, today);
-        if (transfer.IsOk)
-        {
-            var r = transfer.Value!;
-            Record(c.OperationId, "transfer", r.Remainder is null ? [r.Parent.Id, r.Transferred.Id] : [r.Parent.Id, r.Transferred.Id, r.Remainder.Id]);
-        }
-        return new(null, transfer);
     }
 
     /// <summary>A command whose operation is already recorded answers what it did, as the fragments are now.</summary>
-    private TreeCommandResult ReplayOf(TreeCommand c, OperationRecord done) => c.IsSplit
-        ? new(Outcome<SplitResult>.Ok(new SplitResult(View(done.FragmentIds[0]), done.FragmentIds.Skip(1).Select(View).ToList())), null)
-        : new(null, Outcome<TransferResult>.Ok(new TransferResult(View(done.FragmentIds[0]), View(done.FragmentIds[1]),
-            done.FragmentIds.Count > 2 ? View(done.FragmentIds[2]) : null)));
+    private TreeCommandResult ReplayOf(TreeCommand c, OperationRecord done) => c.Kind switch
+    {
+        TreeCommandKind.Split => new(Split: Outcome<SplitResult>.Ok(new SplitResult(View(done.FragmentIds[0]), done.FragmentIds.Skip(1).Select(View).ToList()))),
+        TreeCommandKind.Transfer => new(Transfer: Outcome<TransferResult>.Ok(new TransferResult(View(done.FragmentIds[0]), View(done.FragmentIds[1]),
+            done.FragmentIds.Count > 2 ? View(done.FragmentIds[2]) : null))),
+        _ => new(Voucher: Outcome<Voucher>.Ok(View(done.FragmentIds[0]))),
+    };
 
     public async Task<Outcome<RepayResult>> Repay(Caller caller, string operationId)
     {

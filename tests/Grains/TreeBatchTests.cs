@@ -183,4 +183,37 @@ public sealed class TreeBatchTests(ClusterFixture fixture) : IClassFixture<Clust
         Assert.True(again.IsOk, again.Fault?.Detail);
         Assert.Equal(Money.FromYuan(50), again.Value!.Children[0].Amount);
     }
+
+    [Fact]
+    public async Task AcceptsAndRejects_OfOneTree_GoTogetherToo()
+    {
+        var (root, holder, other) = await AcceptedRoot(100m);
+        var tree = G.GetGrain<IVoucherTreeGrain>(root);
+        var parts = await tree.Split(holder, "parts", root, Enumerable.Repeat(Money.FromYuan(25), 4).ToList());
+        var passed = await tree.Apply(parts.Value!.Children
+            .Select((c, i) => TreeCommand.Transfer(holder, $"pass-{i}", c.Id, other, Money.FromYuan(25))).ToList());
+        var pending = passed.Select(p => p.Transfer!.Value!.Transferred).ToList();
+        Assert.All(pending, p => Assert.Equal(VoucherStatus.Pending, p.Status));
+        var before = await StoredVersion(root);
+
+        var recipient = new Caller(other, Role.Supplier);
+        var batcher = new TreeBatcher(G);
+        var answers = await Task.WhenAll(
+            batcher.Send(root, TreeCommand.Accept(recipient, "accept-0", pending[0].Id)),
+            batcher.Send(root, TreeCommand.Accept(recipient, "accept-1", pending[1].Id)),
+            batcher.Send(root, TreeCommand.Accept(recipient, "accept-2", pending[2].Id)),
+            batcher.Send(root, TreeCommand.Reject(recipient, "reject-3", pending[3].Id)),
+            batcher.Send(root, TreeCommand.Accept(recipient, "accept-3", pending[3].Id))); // rejected just before
+
+        Assert.All(answers.Take(3), a => Assert.Equal(VoucherStatus.Active, a.Voucher!.Value!.Status));
+        Assert.Equal(VoucherStatus.Rejected, answers[3].Voucher!.Value!.Status);
+        Assert.Equal(FaultCodes.InvalidState, answers[4].Voucher!.Fault!.Code);
+        Assert.InRange(await StoredVersion(root) - before, 1, 3);
+        var rows = await ReadModel(root);
+        Assert.All(pending.Take(3), p => Assert.Equal(("active", other, 25m), rows[p.Id]));
+        Assert.Equal(("rejected", other, 25m), rows[pending[3].Id]);
+        // The rejected part went back to its sender as a new active fragment: the tree still sums to its face.
+        Assert.Equal(25m, rows.Values.Where(r => r.Status == "active" && r.Holder == holder.Id).Sum(r => r.Amount));
+        Assert.Equal(100m, rows.Values.Where(r => r.Status is "active" or "pending").Sum(r => r.Amount));
+    }
 }

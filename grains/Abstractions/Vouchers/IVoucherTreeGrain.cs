@@ -35,7 +35,7 @@ public interface IVoucherTreeGrain : IReservationOwner, IExposureProducer
     Task<Outcome<TransferResult>> Transfer(Caller caller, string operationId, string fragmentId, string toId, Money amount);
 
     /// <summary>
-    /// Splits and transfers, decided one after another in the order given (each on the state the ones before it left, each
+    /// Splits, transfers, accepts and rejects, decided one after another in the order given (each on the state the ones before it left, each
     /// refused or done on its own, a repeated operation id answered as the first time), then persisted together in one
     /// write before any of them is answered. A write that fails fails them all (and the activation). What a client sends
     /// for one tree while a call to it is out goes in one such batch (the API's <c>TreeBatcher</c>).

@@ -85,30 +85,58 @@ public sealed record RepayResult(
     [property: Id(1)] IReadOnlyList<Voucher> Settled,
     [property: Id(2)] IReadOnlyList<Payment> Payments);
 
+/// <summary>What a command of a batch does.</summary>
+public enum TreeCommandKind
+{
+    Split,
+    Transfer,
+    Accept,
+    Reject,
+}
+
 /// <summary>
-/// A split or a transfer, as one item of a batch sent to a tree (<see cref="IVoucherTreeGrain.Apply"/>): a split when
-/// <see cref="SplitAmounts"/> is set, a transfer of <see cref="TransferAmount"/> to <see cref="ToId"/> otherwise.
+/// A split, transfer, accept or reject, as one item of a batch sent to a tree (<see cref="IVoucherTreeGrain.Apply"/>):
+/// a split names <see cref="SplitAmounts"/>, a transfer <see cref="ToId"/> and <see cref="TransferAmount"/>.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("TreeCommand")]
 public sealed record TreeCommand(
-    [property: Id(0)] Caller Caller,
-    [property: Id(1)] string OperationId,
-    [property: Id(2)] string FragmentId,
-    [property: Id(3)] IReadOnlyList<Money>? SplitAmounts,
-    [property: Id(4)] string? ToId,
-    [property: Id(5)] Money TransferAmount)
+    [property: Id(0)] TreeCommandKind Kind,
+    [property: Id(1)] Caller Caller,
+    [property: Id(2)] string OperationId,
+    [property: Id(3)] string FragmentId,
+    [property: Id(4)] IReadOnlyList<Money>? SplitAmounts = null,
+    [property: Id(5)] string? ToId = null,
+    [property: Id(6)] Money TransferAmount = default)
 {
-    public bool IsSplit => SplitAmounts is not null;
-
     public static TreeCommand Split(Caller caller, string operationId, string fragmentId, IReadOnlyList<Money> amounts) =>
-        new(caller, operationId, fragmentId, amounts, null, Money.Zero);
+        new(TreeCommandKind.Split, caller, operationId, fragmentId, SplitAmounts: amounts);
 
     public static TreeCommand Transfer(Caller caller, string operationId, string fragmentId, string toId, Money amount) =>
-        new(caller, operationId, fragmentId, null, toId, amount);
+        new(TreeCommandKind.Transfer, caller, operationId, fragmentId, ToId: toId, TransferAmount: amount);
+
+    public static TreeCommand Accept(Caller caller, string operationId, string fragmentId) =>
+        new(TreeCommandKind.Accept, caller, operationId, fragmentId);
+
+    public static TreeCommand Reject(Caller caller, string operationId, string fragmentId) =>
+        new(TreeCommandKind.Reject, caller, operationId, fragmentId);
 }
 
-/// <summary>What one command of a batch came to: <see cref="Split"/> for a split, <see cref="Transfer"/> for a transfer.</summary>
+/// <summary>
+/// What one command of a batch came to: <see cref="Split"/> for a split, <see cref="Transfer"/> for a transfer,
+/// <see cref="Voucher"/> (the fragment accepted or rejected) for an accept or a reject.
+/// </summary>
 [GenerateSerializer, Immutable, Alias("TreeCommandResult")]
 public sealed record TreeCommandResult(
-    [property: Id(0)] Outcome<SplitResult>? Split,
-    [property: Id(1)] Outcome<TransferResult>? Transfer);
+    [property: Id(0)] Outcome<SplitResult>? Split = null,
+    [property: Id(1)] Outcome<TransferResult>? Transfer = null,
+    [property: Id(2)] Outcome<Voucher>? Voucher = null)
+{
+    public bool IsOk => Split?.IsOk ?? Transfer?.IsOk ?? Voucher!.IsOk;
+
+    public static TreeCommandResult Refused(TreeCommandKind kind, Fault fault) => kind switch
+    {
+        TreeCommandKind.Split => new(Split: fault),
+        TreeCommandKind.Transfer => new(Transfer: fault),
+        _ => new(Voucher: fault),
+    };
+}
