@@ -192,7 +192,7 @@ public sealed partial class LoanGrain(
         await state.WriteOrDeactivateAsync(this);
         Outbox.Written();
         await Project();
-        await Outbox.ResendAsync();
+        await Outbox.PublishAsync();
         await PendingAlert.DeliverAsync(S.PendingAlerts, alerts);
     }
 

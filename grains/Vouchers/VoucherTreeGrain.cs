@@ -176,18 +176,14 @@ public sealed partial class VoucherTreeGrain(
     }
 
     /// <summary>
-    /// Drops what this activation changed in memory and did not store by reading the stored state again (the change
-    /// stamps of what is read make every consumer look at all of it). If even that fails, the activation goes, with a
-    /// reason that writes nothing at deactivation.
+    /// Drops what this activation changed in memory and did not store by reading the stored state again. If even that
+    /// fails, the activation goes, with a reason that writes nothing at deactivation.
     /// </summary>
     private async Task ForgetUnstoredChanges(Exception cause)
     {
         try
         {
-            await state.ReadStateAsync();
-            S.Upgrade();
-            ForgetProjection();
-            _exposedUpTo = 0;
+            await ReadStoredState();
         }
         catch (Exception e)
         {
@@ -269,10 +265,20 @@ public sealed partial class VoucherTreeGrain(
     private async Task<bool> IsIssued()
     {
         if (S.Phase == TreePhase.Issued) return true;
+        await ReadStoredState();
+        return S.Phase == TreePhase.Issued;
+    }
+
+    /// <summary>
+    /// Reads the stored state again, dropping whatever this activation holds in memory; the change stamps of what is read
+    /// make every consumer (rows, read model, exposure) look at all of it.
+    /// </summary>
+    private async Task ReadStoredState()
+    {
         await state.ReadStateAsync();
         S.Upgrade();
         ForgetProjection();
-        return S.Phase == TreePhase.Issued;
+        _exposedUpTo = 0;
     }
 
     private OperationRecord? Replay(string operationId) => S.Operations.GetValueOrDefault(operationId);
