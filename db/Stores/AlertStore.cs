@@ -52,26 +52,38 @@ public sealed class PostgresAlertStore(NpgsqlDataSource dataSource) : IAlertStor
     // Npgsql reads timestamptz as a UTC DateTime.
     private sealed record Row(long Id, string Key, string Kind, string SubjectId, string? FunderId, string? ObligorId, string Detail, DateTime RaisedAt);
 
+    private const string LockState = "SELECT active, crossings FROM alert_states WHERE key = @key FOR UPDATE";
+
+    private const string LargestSql =
+        """
+        SELECT obligor_id, sum(amount), sum(sum(amount)) OVER ()
+        FROM exposure_positions WHERE holder_id = $1 AND holder_role = 'funder'
+        GROUP BY obligor_id
+        ORDER BY 2 DESC, 1
+        LIMIT 1
+        """;
+
+    /// <summary>
+    /// Checks of one funder, made by several obligors' risk grains at once, are serialised by a lock on the funder's
+    /// alert state, and each reads the positions only once it holds the lock (so it sees what every check before it
+    /// saw). Usually nothing changes: that check is one round trip, the seed, the lock and the read sent together and
+    /// the lock released when they end, so the lock is held only inside the server. Only when the alert must be raised
+    /// or re-armed does a transaction take the lock again, read again, and write.
+    /// </summary>
     public async Task CheckConcentrationAsync(string funderId, decimal threshold, DateTimeOffset now)
     {
-        await using var connection = await dataSource.OpenConnectionAsync();
-        await using var tx = await connection.BeginTransactionAsync();
         var key = "concentration:" + funderId;
-        // Serialises checks of one funder made by several obligors' risk grains at once.
-        await connection.ExecuteAsync(
-            "INSERT INTO alert_states (key, active, crossings) VALUES (@key, false, 0) ON CONFLICT (key) DO NOTHING", new { key }, tx);
-        var state = await connection.QuerySingleAsync<(bool Active, int Crossings)>(
-            "SELECT active, crossings FROM alert_states WHERE key = @key FOR UPDATE", new { key }, tx);
-        var largest = await connection.QuerySingleOrDefaultAsync<(string? ObligorId, decimal Amount, decimal Total)>(
-            """
-            SELECT obligor_id, sum(amount), sum(sum(amount)) OVER ()
-            FROM exposure_positions WHERE holder_id = @funderId AND holder_role = 'funder'
-            GROUP BY obligor_id
-            ORDER BY 2 DESC, 1
-            LIMIT 1
-            """, new { funderId }, tx);
-        var share = largest.Total > 0 ? largest.Amount / largest.Total : 0m;
-        var above = share > threshold;
+        await using var connection = await dataSource.OpenConnectionAsync();
+        var seen = await ReadLocked(connection, key, funderId);
+        if (seen.Share(threshold).Above == seen.Active) return;
+
+        await using var tx = await connection.BeginTransactionAsync();
+        var state = await connection.QuerySingleAsync<(bool Active, int Crossings)>(LockState, new { key }, tx);
+        await using var read = new NpgsqlCommand(LargestSql, connection, tx) { Parameters = { new() { Value = funderId } } };
+        await using var reader = await read.ExecuteReaderAsync();
+        var largest = await reader.ReadAsync() ? Largest(state.Active, reader) : new Locked(state.Active, null, 0m, 0m);
+        await reader.DisposeAsync();
+        var (share, above) = largest.Share(threshold);
         if (above && !state.Active)
         {
             await connection.ExecuteAsync(
@@ -93,6 +105,39 @@ public sealed class PostgresAlertStore(NpgsqlDataSource dataSource) : IAlertStor
         }
         await tx.CommitAsync();
     }
+
+    private sealed record Locked(bool Active, string? ObligorId, decimal Amount, decimal Total)
+    {
+        public (decimal Share, bool Above) Share(decimal threshold)
+        {
+            var share = Total > 0 ? Amount / Total : 0m;
+            return (share, share > threshold);
+        }
+    }
+
+    /// <summary>The funder's alert state (created if new) and its largest obligor, read under the state's lock in one batch.</summary>
+    private static async Task<Locked> ReadLocked(NpgsqlConnection connection, string key, string funderId)
+    {
+        // One implicit transaction: the lock is released when the batch ends. Each statement reads with its own snapshot,
+        // so the positions are read after the lock is granted.
+        await using var batch = new NpgsqlBatch(connection)
+        {
+            BatchCommands =
+            {
+                new NpgsqlBatchCommand("INSERT INTO alert_states (key, active, crossings) VALUES ($1, false, 0) ON CONFLICT (key) DO NOTHING")
+                    { Parameters = { new() { Value = key } } },
+                new NpgsqlBatchCommand("SELECT active FROM alert_states WHERE key = $1 FOR UPDATE") { Parameters = { new() { Value = key } } },
+                new NpgsqlBatchCommand(LargestSql) { Parameters = { new() { Value = funderId } } },
+            },
+        };
+        await using var reader = await batch.ExecuteReaderAsync();
+        await reader.ReadAsync();
+        var active = reader.GetBoolean(0);
+        await reader.NextResultAsync();
+        return await reader.ReadAsync() ? Largest(active, reader) : new Locked(active, null, 0m, 0m);
+    }
+
+    private static Locked Largest(bool active, NpgsqlDataReader row) => new(active, row.GetString(0), row.GetDecimal(1), row.GetDecimal(2));
 }
 
 public sealed class InMemoryAlertStore(IExposureStore exposures) : IAlertStore
