@@ -17,7 +17,9 @@ public sealed partial class TreeLedger
     public List<ExposureEvent> TakeExposureChanges(long version, DateTimeOffset at, string? operationKind = null, DateOnly? on = null, long changedAfter = 0)
     {
         var events = new List<ExposureEvent>();
-        foreach (var f in state.Fragments)
+        var candidates = state.TakeChangedFragments();
+        if (ChangeStamps.Verify) VerifyUnchanged(candidates);
+        foreach (var f in candidates)
         {
             if (f.ChangeStamp() <= changedAfter)
             {
@@ -33,6 +35,15 @@ public sealed partial class TreeLedger
             f.Exposed = now;
         }
         return events;
+    }
+
+    /// <summary>Tests: a fragment the change log did not name has not moved since it was last announced.</summary>
+    private void VerifyUnchanged(List<FragmentState> candidates)
+    {
+        var named = candidates.ToHashSet(ReferenceEqualityComparer.Instance);
+        foreach (var f in state.Fragments)
+            if (!named.Contains(f) && !Equals(Position(f), f.Exposed))
+                throw new InvalidOperationException($"Fragment {f.Id} changed its exposure without a change in the tree's log.");
     }
 
     /// <summary>What the calendar did to a fragment (expiry, overdue, default) when no operation names it.</summary>

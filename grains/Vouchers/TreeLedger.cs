@@ -68,7 +68,7 @@ public sealed partial class TreeLedger(VoucherTreeState state, string rootId, Pl
 
     public bool IsLongTenor => state.MaturityDate.DayNumber - state.IssueDate.DayNumber > rules.LongTenorDays;
 
-    public FragmentState? Find(string fragmentId) => state.Fragments.Find(f => f.Id == fragmentId);
+    public FragmentState? Find(string fragmentId) => state.FindFragment(fragmentId);
 
     /// <summary>Obligor, holder, sender (holder of its parent), operator and risk staff see a fragment; nobody else.</summary>
     public bool CanSee(Caller caller, FragmentState f)

@@ -61,6 +61,80 @@ public sealed class VoucherTreeState : IOutboxState, IWritesAlongside
     [StoredAsRows(IdProperty = nameof(FragmentState.Id))]
     public List<FragmentState> Fragments { get; set; } = new();
 
+    // An index of Fragments by id, not stored: built on first use, extended as fragments are appended (fragments are
+    // never removed or reordered), rebuilt when the list is replaced or does not agree with it.
+    private Dictionary<string, FragmentState>? _fragmentsById;
+    private List<FragmentState>? _indexedList;
+    private int _indexedCount;
+
+    /// <summary>
+    /// The fragment with this id, or null, without walking the list (a split in a tree of 40,000 fragments spent a fifth
+    /// of its CPU looking fragments up one by one). The list stays the truth: an id the index does not know is looked
+    /// for in the list, and a hit is checked against the fragment's id.
+    /// </summary>
+    public FragmentState? FindFragment(string id)
+    {
+        if (_fragmentsById is null || !ReferenceEquals(_indexedList, Fragments) || _indexedCount > Fragments.Count) IndexFragments(0);
+        else if (_indexedCount < Fragments.Count) IndexFragments(_indexedCount);
+        if (_fragmentsById!.TryGetValue(id, out var indexed) && indexed.Id == id) return indexed;
+        var found = Fragments.Find(f => f.Id == id);
+        if (found is not null || indexed is not null) IndexFragments(0); // the index disagreed with the list
+        return found;
+    }
+
+    // Fragments [0, _tracked) of _trackedList write each change to _changed; those after were appended since.
+    private List<FragmentState>? _trackedList;
+    private int _tracked;
+    private readonly List<FragmentState> _changed = new();
+    private bool _changedOverflowed;
+
+    internal void Logged(FragmentState fragment)
+    {
+        if (_changedOverflowed) return;
+        if (_changed.Count >= Math.Max(64, Fragments.Count)) { _changedOverflowed = true; _changed.Clear(); return; }
+        _changed.Add(fragment);
+    }
+
+    /// <summary>
+    /// The fragments that may have changed since the last call, in the list's order: those whose setters logged a change,
+    /// and those appended. The first call on a state (and any call after the log overflowed or the list was replaced)
+    /// answers the whole list. Lets the per-command exposure step look at what a command touched instead of walking the
+    /// whole tree (a split in a tree of 40,000 fragments spent a third of its CPU on that walk).
+    /// </summary>
+    public List<FragmentState> TakeChangedFragments()
+    {
+        var whole = _changedOverflowed || !ReferenceEquals(_trackedList, Fragments) || _tracked > Fragments.Count;
+        var taken = new List<FragmentState>();
+        if (!whole)
+        {
+            var seen = new HashSet<FragmentState>(ReferenceEqualityComparer.Instance);
+            foreach (var f in _changed)
+                if (f.Log == this && seen.Add(f)) taken.Add(f);
+            taken.Sort((a, b) => a.Position.CompareTo(b.Position));
+        }
+        _changed.Clear();
+        _changedOverflowed = false;
+        // Appended since (or, for the whole list, all of them): after the logged ones, which all stand before them.
+        for (var i = whole ? 0 : _tracked; i < Fragments.Count; i++)
+        {
+            var f = Fragments[i];
+            f.Log = this;
+            f.Position = i;
+            taken.Add(f);
+        }
+        _trackedList = Fragments;
+        _tracked = Fragments.Count;
+        return taken;
+    }
+
+    private void IndexFragments(int from)
+    {
+        if (from == 0) _fragmentsById = new Dictionary<string, FragmentState>(Fragments.Count, StringComparer.Ordinal);
+        for (var i = from; i < Fragments.Count; i++) _fragmentsById!.TryAdd(Fragments[i].Id, Fragments[i]); // the first of a duplicated id, as the list finds it
+        _indexedList = Fragments;
+        _indexedCount = Fragments.Count;
+    }
+
     /// <summary>
     /// Operations that took effect, by operation id, so that a retry returns the first result. A record is complete when
     /// it is added and never changes afterwards: stored one row each, written once.
@@ -136,9 +210,16 @@ public sealed class FragmentState : IChangeStamped
 
     public long ChangeStamp() => _stamp;
 
+    /// <summary>The tree state whose change log this fragment writes to once the state tracks it (not stored).</summary>
+    internal VoucherTreeState? Log;
+
+    /// <summary>Where the fragment stands in its tree's list, noted when the state began tracking it (not stored).</summary>
+    internal int Position;
+
     private T Changed<T>(T value)
     {
         _stamp = ChangeStamps.Next();
+        Log?.Logged(this);
         return value;
     }
 

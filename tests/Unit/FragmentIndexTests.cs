@@ -1,0 +1,44 @@
+using SupplyChain.Grains.Vouchers;
+
+namespace SupplyChain.Tests.Unit;
+
+/// <summary>
+/// A tree's lookup of fragments by id (an index kept beside the list, not stored) answers what a walk of the list
+/// answers: after fragments are appended, after the list is replaced, for an unknown id, and for a duplicated id (the
+/// first, as the list finds it).
+/// </summary>
+public sealed class FragmentIndexTests
+{
+    private static FragmentState F(string id, long amountFen = 100) => new() { Id = id, HolderId = "s1", AmountFen = amountFen };
+
+    [Fact]
+    public void Finds_what_the_list_holds_as_it_grows_and_when_it_is_replaced()
+    {
+        var state = new VoucherTreeState { Fragments = [F("a"), F("b")] };
+        Assert.Same(state.Fragments[1], state.FindFragment("b"));
+        Assert.Null(state.FindFragment("c"));
+
+        state.Fragments.Add(F("c"));
+        state.Fragments.Add(F("d"));
+        Assert.Same(state.Fragments[2], state.FindFragment("c"));
+        Assert.Same(state.Fragments[3], state.FindFragment("d"));
+        Assert.Same(state.Fragments[0], state.FindFragment("a"));
+
+        state.Fragments = [F("x"), F("a")];
+        Assert.Null(state.FindFragment("b"));
+        Assert.Same(state.Fragments[1], state.FindFragment("a"));
+    }
+
+    [Fact]
+    public void An_id_changed_in_place_or_duplicated_answers_as_the_list()
+    {
+        var state = new VoucherTreeState { Fragments = [F("a"), F("b")] };
+        Assert.NotNull(state.FindFragment("a"));
+        state.Fragments[0].Id = "z"; // not something the ledger does; the index must still not answer for "a"
+        Assert.Null(state.FindFragment("a"));
+        Assert.Same(state.Fragments[0], state.FindFragment("z"));
+
+        state.Fragments.Add(F("b", 999));
+        Assert.Equal(100, state.FindFragment("b")!.AmountFen);
+    }
+}
