@@ -109,7 +109,8 @@ public sealed class VoucherTreeState : IOutboxState, IWritesAlongside
         {
             var seen = new HashSet<FragmentState>(ReferenceEqualityComparer.Instance);
             foreach (var f in _changed)
-                if (f.Log == this && seen.Add(f)) taken.Add(f);
+                if (f.Log == this && f.Position < Fragments.Count && ReferenceEquals(Fragments[f.Position], f) && seen.Add(f))
+                    taken.Add(f);
             taken.Sort((a, b) => a.Position.CompareTo(b.Position));
         }
         _changed.Clear();

@@ -41,4 +41,26 @@ public sealed class FragmentIndexTests
         state.Fragments.Add(F("b", 999));
         Assert.Equal(100, state.FindFragment("b")!.AmountFen);
     }
+
+    [Fact]
+    public void The_change_log_names_what_changed_and_what_was_appended_in_list_order_and_nothing_else()
+    {
+        var state = new VoucherTreeState { Fragments = [F("a"), F("b"), F("c")] };
+        Assert.Equal(["a", "b", "c"], state.TakeChangedFragments().Select(f => f.Id)); // a fresh state: the whole list
+        Assert.Empty(state.TakeChangedFragments());
+
+        state.Fragments[2].AmountFen = 50;
+        state.Fragments[0].AmountFen = 50;
+        state.Fragments[2].AmountFen = 40;
+        state.Fragments.Add(F("d"));
+        Assert.Equal(["a", "c", "d"], state.TakeChangedFragments().Select(f => f.Id));
+
+        // A replaced list is taken whole; a fragment of the old list that changes afterwards is not named.
+        var old = state.Fragments[1];
+        state.Fragments = [F("x"), F("y")];
+        Assert.Equal(["x", "y"], state.TakeChangedFragments().Select(f => f.Id));
+        old.AmountFen = 1;
+        state.Fragments[1].AmountFen = 1;
+        Assert.Equal(["y"], state.TakeChangedFragments().Select(f => f.Id));
+    }
 }
