@@ -11,22 +11,16 @@ public sealed partial class TreeLedger
 
     /// <summary>
     /// Events for every fragment whose position differs from the one last announced, marking them announced.
-    /// Called just before each write, so the events are stored with the change that caused them. Only fragments changed
-    /// after the stamp <paramref name="changedAfter"/> (when the caller last took them, 0: never) are looked at.
+    /// Called just before each write, so the events are stored with the change that caused them. Only the fragments the
+    /// tree state's change log names (changed or appended since the last call; all of them the first time) are looked at.
     /// </summary>
-    public List<ExposureEvent> TakeExposureChanges(long version, DateTimeOffset at, string? operationKind = null, DateOnly? on = null, long changedAfter = 0)
+    public List<ExposureEvent> TakeExposureChanges(long version, DateTimeOffset at, string? operationKind = null, DateOnly? on = null)
     {
         var events = new List<ExposureEvent>();
         var candidates = state.TakeChangedFragments();
         if (ChangeStamps.Verify) VerifyUnchanged(candidates);
         foreach (var f in candidates)
         {
-            if (f.ChangeStamp() <= changedAfter)
-            {
-                if (ChangeStamps.Verify && !Equals(Position(f), f.Exposed))
-                    throw new InvalidOperationException($"Fragment {f.Id} changed its exposure without a change stamp.");
-                continue;
-            }
             var now = Position(f);
             if (Equals(now, f.Exposed)) continue;
             // At issuance against a financed order, what the funder receives is the closed loop moving its risk here.

@@ -37,9 +37,6 @@ public sealed partial class VoucherTreeGrain(
     /// <summary>The change stamp up to which every fragment was projected (0: none yet in this activation).</summary>
     private long _projectedUpTo;
 
-    /// <summary>The change stamp up to which every fragment's exposure was compared with what it announced.</summary>
-    private long _exposedUpTo;
-
     private VoucherTreeState S => state.State;
     private string RootId => this.GetPrimaryKeyString();
     private TreeLedger Ledger => new(S, RootId, rules.Value);
@@ -270,15 +267,14 @@ public sealed partial class VoucherTreeGrain(
     }
 
     /// <summary>
-    /// Reads the stored state again, dropping whatever this activation holds in memory; the change stamps of what is read
-    /// make every consumer (rows, read model, exposure) look at all of it.
+    /// Reads the stored state again, dropping whatever this activation holds in memory; the state read
+    /// makes every consumer (rows and read model by their change stamps, exposure by the state's change log) look at all of it.
     /// </summary>
     private async Task ReadStoredState()
     {
         await state.ReadStateAsync();
         S.Upgrade();
         ForgetProjection();
-        _exposedUpTo = 0;
     }
 
     private OperationRecord? Replay(string operationId) => S.Operations.GetValueOrDefault(operationId);
@@ -325,9 +321,7 @@ public sealed partial class VoucherTreeGrain(
     private void Stage(string? operationKind)
     {
         S.Version++;
-        var mark = ChangeStamps.Current;
-        var events = Ledger.TakeExposureChanges(S.Version, time.UtcNow, operationKind, _businessDate, _exposedUpTo);
-        _exposedUpTo = mark;
+        var events = Ledger.TakeExposureChanges(S.Version, time.UtcNow, operationKind, _businessDate);
         S.ExposureOutbox.AddRange(events);
         RaiseStatusAlerts(events);
     }

@@ -61,79 +61,86 @@ public sealed class VoucherTreeState : IOutboxState, IWritesAlongside
     [StoredAsRows(IdProperty = nameof(FragmentState.Id))]
     public List<FragmentState> Fragments { get; set; } = new();
 
-    // An index of Fragments by id, not stored: built on first use, extended as fragments are appended (fragments are
-    // never removed or reordered), rebuilt when the list is replaced or does not agree with it.
-    private Dictionary<string, FragmentState>? _fragmentsById;
-    private List<FragmentState>? _indexedList;
-    private int _indexedCount;
+    // Not stored: fragments [0, _tracked) of _trackedList are indexed by id in _byId and write each change to _changed,
+    // with their place in the list. Fragments are only ever appended (never removed or reordered); a replaced list, or
+    // an index that disagrees with the list, starts the tracking again from the whole list.
+    private List<FragmentState>? _trackedList;
+    private int _tracked;
+    private Dictionary<string, FragmentState> _byId = new(StringComparer.Ordinal);
+    private readonly List<FragmentState> _changed = new();
+    /// <summary>The next <see cref="TakeChangedFragments"/> answers the whole list (a fresh state, an overflowed log, a restart).</summary>
+    private bool _takeWhole = true;
+
+    /// <summary>Brings the index and the log up to the list: appended fragments are indexed and logged as changed.</summary>
+    private void Track()
+    {
+        if (!ReferenceEquals(_trackedList, Fragments) || _tracked > Fragments.Count) Restart();
+        for (var i = _tracked; i < Fragments.Count; i++)
+        {
+            var f = Fragments[i];
+            f.Log = this;
+            f.Position = i;
+            _byId.TryAdd(f.Id, f); // the first of a duplicated id, as the list finds it
+            Logged(f);
+        }
+        _trackedList = Fragments;
+        _tracked = Fragments.Count;
+    }
+
+    private void Restart()
+    {
+        _byId = new Dictionary<string, FragmentState>(Fragments.Count, StringComparer.Ordinal);
+        _tracked = 0;
+        _takeWhole = true;
+        _changed.Clear();
+    }
+
+    internal void Logged(FragmentState fragment)
+    {
+        if (_takeWhole) return;
+        if (_changed.Count >= Math.Max(64, Fragments.Count)) { _takeWhole = true; _changed.Clear(); return; }
+        _changed.Add(fragment);
+    }
 
     /// <summary>
-    /// The fragment with this id, or null, without walking the list (a split in a tree of 40,000 fragments spent a fifth
+    /// The fragment with this id, or null, without walking the list (a split in a tree of 20,000 fragments spent a fifth
     /// of its CPU looking fragments up one by one). The list stays the truth: an id the index does not know is looked
     /// for in the list, and a hit is checked against the fragment's id.
     /// </summary>
     public FragmentState? FindFragment(string id)
     {
-        if (_fragmentsById is null || !ReferenceEquals(_indexedList, Fragments) || _indexedCount > Fragments.Count) IndexFragments(0);
-        else if (_indexedCount < Fragments.Count) IndexFragments(_indexedCount);
-        if (_fragmentsById!.TryGetValue(id, out var indexed) && indexed.Id == id) return indexed;
+        Track();
+        if (_byId.TryGetValue(id, out var indexed) && indexed.Id == id) return indexed;
         var found = Fragments.Find(f => f.Id == id);
-        if (found is not null || indexed is not null) IndexFragments(0); // the index disagreed with the list
+        if (found is not null || indexed is not null)
+        {
+            Restart(); // the index disagreed with the list
+            Track();
+        }
         return found;
-    }
-
-    // Fragments [0, _tracked) of _trackedList write each change to _changed; those after were appended since.
-    private List<FragmentState>? _trackedList;
-    private int _tracked;
-    private readonly List<FragmentState> _changed = new();
-    private bool _changedOverflowed;
-
-    internal void Logged(FragmentState fragment)
-    {
-        if (_changedOverflowed) return;
-        if (_changed.Count >= Math.Max(64, Fragments.Count)) { _changedOverflowed = true; _changed.Clear(); return; }
-        _changed.Add(fragment);
     }
 
     /// <summary>
     /// The fragments that may have changed since the last call, in the list's order: those whose setters logged a change,
-    /// and those appended. The first call on a state (and any call after the log overflowed or the list was replaced)
+    /// and those appended. The first call on a state (and any call after the log overflowed or the tracking restarted)
     /// answers the whole list. Lets the per-command exposure step look at what a command touched instead of walking the
-    /// whole tree (a split in a tree of 40,000 fragments spent a third of its CPU on that walk).
+    /// whole tree (a split in a tree of 20,000 fragments spent a third of its CPU on that walk).
     /// </summary>
     public List<FragmentState> TakeChangedFragments()
     {
-        var whole = _changedOverflowed || !ReferenceEquals(_trackedList, Fragments) || _tracked > Fragments.Count;
-        var taken = new List<FragmentState>();
-        if (!whole)
+        Track();
+        List<FragmentState> taken;
+        if (_takeWhole) taken = new List<FragmentState>(Fragments);
+        else
         {
+            // A fragment counts only while it stands at its place in the current list (an old list's fragments may still log).
             var seen = new HashSet<FragmentState>(ReferenceEqualityComparer.Instance);
-            foreach (var f in _changed)
-                if (f.Log == this && f.Position < Fragments.Count && ReferenceEquals(Fragments[f.Position], f) && seen.Add(f))
-                    taken.Add(f);
+            taken = _changed.Where(f => f.Log == this && f.Position < Fragments.Count && ReferenceEquals(Fragments[f.Position], f) && seen.Add(f)).ToList();
             taken.Sort((a, b) => a.Position.CompareTo(b.Position));
         }
         _changed.Clear();
-        _changedOverflowed = false;
-        // Appended since (or, for the whole list, all of them): after the logged ones, which all stand before them.
-        for (var i = whole ? 0 : _tracked; i < Fragments.Count; i++)
-        {
-            var f = Fragments[i];
-            f.Log = this;
-            f.Position = i;
-            taken.Add(f);
-        }
-        _trackedList = Fragments;
-        _tracked = Fragments.Count;
+        _takeWhole = false;
         return taken;
-    }
-
-    private void IndexFragments(int from)
-    {
-        if (from == 0) _fragmentsById = new Dictionary<string, FragmentState>(Fragments.Count, StringComparer.Ordinal);
-        for (var i = from; i < Fragments.Count; i++) _fragmentsById!.TryAdd(Fragments[i].Id, Fragments[i]); // the first of a duplicated id, as the list finds it
-        _indexedList = Fragments;
-        _indexedCount = Fragments.Count;
     }
 
     /// <summary>
